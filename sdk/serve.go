@@ -158,3 +158,34 @@ func (g *grpcPlugin) GRPCServer(broker *goplugin.GRPCBroker, s *grpc.Server) err
 func (g *grpcPlugin) GRPCClient(context.Context, *goplugin.GRPCBroker, *grpc.ClientConn) (any, error) {
 	return nil, fmt.Errorf("sdk: the plugin side has no client")
 }
+
+// ServeInProcess serves p inside the current process on a local socket until
+// ctx is cancelled, the way go-plugin serves a plugin under test, and returns
+// the config a go-plugin client uses to attach to it. It exists for tests and
+// tools such as sdktest; a plugin's main calls Serve.
+func ServeInProcess(ctx context.Context, p Plugin) (*goplugin.ReattachConfig, <-chan struct{}, error) {
+	srv := newServer(p, logger)
+	reattach := make(chan *goplugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig: Handshake(),
+		VersionedPlugins: map[int]goplugin.PluginSet{
+			ProtocolVersion: {PluginName: &grpcPlugin{server: srv}},
+		},
+		GRPCServer: newGRPCServer(logger),
+		Logger:     logger,
+		Test: &goplugin.ServeTestConfig{
+			Context:          ctx,
+			ReattachConfigCh: reattach,
+			CloseCh:          closed,
+		},
+	})
+	select {
+	case cfg := <-reattach:
+		return cfg, closed, nil
+	case <-closed:
+		return nil, closed, fmt.Errorf("sdk: in-process plugin server stopped before it was ready")
+	case <-ctx.Done():
+		return nil, closed, ctx.Err()
+	}
+}

@@ -1,0 +1,259 @@
+// Package api serves the daemon's operator API (proto/api/v1) over gRPC.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/mockforge/mockforged/host/registry"
+	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
+	pluginv1 "github.com/mockforge/mockforged/proto/plugin/v1"
+)
+
+// DefaultTenant is the tenant of calls that name none.
+const DefaultTenant = "default"
+
+// Info describes the daemon for Status.
+type Info struct {
+	Version    string
+	StartedAt  time.Time
+	PluginsDir string
+	DataDir    string
+	Socket     string
+}
+
+// Server implements the Daemon service on top of a registry.
+type Server struct {
+	apiv1.UnimplementedDaemonServer
+
+	reg            *registry.Registry
+	info           Info
+	defaultTimeout time.Duration
+	log            hclog.Logger
+}
+
+var _ apiv1.DaemonServer = (*Server)(nil)
+
+// NewServer returns a Daemon service. Calls without a timeout get
+// defaultTimeout.
+func NewServer(reg *registry.Registry, info Info, defaultTimeout time.Duration, log hclog.Logger) *Server {
+	return &Server{reg: reg, info: info, defaultTimeout: defaultTimeout, log: log}
+}
+
+// Status returns the daemon's version, uptime and plugin counts.
+func (s *Server) Status(context.Context, *apiv1.StatusRequest) (*apiv1.StatusResponse, error) {
+	resp := &apiv1.StatusResponse{
+		Version:    s.info.Version,
+		StartedAt:  timestamppb.New(s.info.StartedAt),
+		Uptime:     durationpb.New(time.Since(s.info.StartedAt)),
+		PluginsDir: s.info.PluginsDir,
+		DataDir:    s.info.DataDir,
+		Socket:     s.info.Socket,
+	}
+	for _, snap := range s.reg.List() {
+		resp.PluginsTotal++
+		switch snap.State {
+		case registry.Running:
+			resp.PluginsRunning++
+		case registry.Starting:
+			resp.PluginsStarting++
+		case registry.Failed:
+			resp.PluginsFailed++
+		case registry.Stopped:
+			resp.PluginsStopped++
+		}
+	}
+	return resp, nil
+}
+
+// ListPlugins returns every plugin source, failed ones included.
+func (s *Server) ListPlugins(context.Context, *apiv1.ListPluginsRequest) (*apiv1.ListPluginsResponse, error) {
+	snaps := s.reg.List()
+	resp := &apiv1.ListPluginsResponse{Plugins: make([]*apiv1.PluginInfo, len(snaps))}
+	for i, snap := range snaps {
+		resp.Plugins[i] = pluginInfo(snap)
+	}
+	return resp, nil
+}
+
+// DescribePlugin returns one plugin with its schema and config.
+func (s *Server) DescribePlugin(_ context.Context, req *apiv1.DescribePluginRequest) (*apiv1.DescribePluginResponse, error) {
+	if req.Id == "" {
+		return nil, status.Error(codes.InvalidArgument, "plugin id is required")
+	}
+	snap, err := s.reg.Describe(req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &apiv1.DescribePluginResponse{
+		Plugin:       pluginInfo(snap),
+		ConfigSchema: snap.Info.GetConfigSchema(),
+		ConfigJson:   snap.Config,
+	}, nil
+}
+
+// ConfigurePlugin validates, applies and persists a config.
+func (s *Server) ConfigurePlugin(ctx context.Context, req *apiv1.ConfigurePluginRequest) (*apiv1.ConfigurePluginResponse, error) {
+	if req.Id == "" {
+		return nil, status.Error(codes.InvalidArgument, "plugin id is required")
+	}
+	snap, err := s.reg.Configure(ctx, req.Id, req.ConfigJson)
+	if err != nil {
+		return nil, err
+	}
+	return &apiv1.ConfigurePluginResponse{Plugin: pluginInfo(snap)}, nil
+}
+
+// ReloadPlugins relaunches one plugin or all of them.
+func (s *Server) ReloadPlugins(_ context.Context, req *apiv1.ReloadPluginsRequest) (*apiv1.ReloadPluginsResponse, error) {
+	if err := s.reg.Reload(req.Id); err != nil {
+		return nil, err
+	}
+	var out []*apiv1.PluginInfo
+	for _, snap := range s.reg.List() {
+		if req.Id == "" || snap.ID == req.Id {
+			out = append(out, pluginInfo(snap))
+		}
+	}
+	return &apiv1.ReloadPluginsResponse{Plugins: out}, nil
+}
+
+// Execute calls a plugin.
+func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (*apiv1.ExecuteResponse, error) {
+	if req.PluginId == "" {
+		return nil, status.Error(codes.InvalidArgument, "plugin id is required")
+	}
+	params, err := objectOrEmpty(req.ParametersJson)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid parameters: %v", err)
+	}
+	timeout := s.defaultTimeout
+	if req.Timeout != nil {
+		timeout = req.Timeout.AsDuration()
+		if timeout <= 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "timeout %s is not positive; give a duration such as 5s", timeout)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	preq := &pluginv1.ExecuteRequest{
+		TenantId:       req.TenantId,
+		ScenarioId:     req.ScenarioId,
+		ExecutionId:    req.ExecutionId,
+		RequestId:      req.RequestId,
+		ParametersJson: params,
+		Metadata:       req.Metadata,
+	}
+	if preq.TenantId == "" {
+		preq.TenantId = DefaultTenant
+	}
+	if preq.RequestId == "" {
+		preq.RequestId = newRequestID()
+	}
+	res, err := s.reg.Execute(ctx, req.PluginId, preq)
+	if err != nil {
+		return nil, err
+	}
+	return executeResponse(res, preq.RequestId), nil
+}
+
+func executeResponse(res *registry.Result, requestID string) *apiv1.ExecuteResponse {
+	out := &apiv1.ExecuteResponse{
+		Success:       res.Response.GetSuccess(),
+		Message:       res.Response.GetMessage(),
+		DataJson:      res.Response.GetDataJson(),
+		PluginId:      res.PluginID,
+		PluginVersion: res.PluginVersion,
+		RequestId:     requestID,
+		Duration:      durationpb.New(res.Duration),
+	}
+	if e := res.Response.GetError(); e != nil {
+		out.Error = &apiv1.ErrorDetail{Code: e.Code, Message: e.Message, Retryable: e.Retryable, DetailsJson: e.DetailsJson}
+	}
+	for _, f := range res.HookFailures {
+		out.HookFailures = append(out.HookFailures, &apiv1.HookFailure{Hook: f.Hook, Point: string(f.Point), Error: f.Err.Error()})
+	}
+	return out
+}
+
+// objectOrEmpty checks that data is a JSON object, treating empty input as
+// "{}".
+func objectOrEmpty(data []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return []byte("{}"), nil
+	}
+	if trimmed[0] != '{' {
+		return nil, errNotObject
+	}
+	if !json.Valid(trimmed) {
+		var v any
+		err := json.Unmarshal(trimmed, &v)
+		return nil, err
+	}
+	return data, nil
+}
+
+var errNotObject = errors.New(`parameters must be a JSON object such as {"key": "value"}`)
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func pluginInfo(snap registry.Snapshot) *apiv1.PluginInfo {
+	md := snap.Info.GetMetadata()
+	info := &apiv1.PluginInfo{
+		Id:              snap.ID,
+		Name:            md.GetName(),
+		Version:         md.GetVersion(),
+		Description:     md.GetDescription(),
+		Author:          md.GetAuthor(),
+		Homepage:        md.GetHomepage(),
+		Repository:      md.GetRepository(),
+		Tags:            md.GetTags(),
+		ApiVersion:      md.GetApiVersion(),
+		Capabilities:    snap.Info.GetCapabilities(),
+		State:           pluginState(snap.State),
+		File:            snap.File,
+		Sha256:          snap.SHA256,
+		Reason:          snap.Reason,
+		Pid:             int32(snap.Pid),
+		Restarts:        int32(snap.Restarts),
+		Builtin:         snap.Builtin,
+		ProtocolVersion: int32(snap.ProtocolVersion),
+		Enabled:         snap.Enabled,
+		Configured:      snap.Configured,
+	}
+	for _, d := range md.GetDependencies() {
+		info.Dependencies = append(info.Dependencies, &apiv1.Dependency{Id: d.Id, Version: d.Version})
+	}
+	return info
+}
+
+func pluginState(s registry.State) apiv1.PluginState {
+	switch s {
+	case registry.Starting:
+		return apiv1.PluginState_PLUGIN_STATE_STARTING
+	case registry.Running:
+		return apiv1.PluginState_PLUGIN_STATE_RUNNING
+	case registry.Failed:
+		return apiv1.PluginState_PLUGIN_STATE_FAILED
+	case registry.Stopped:
+		return apiv1.PluginState_PLUGIN_STATE_STOPPED
+	}
+	return apiv1.PluginState_PLUGIN_STATE_UNSPECIFIED
+}

@@ -1,0 +1,190 @@
+// Package daemon wires the daemon's parts together and runs them until a
+// stop signal: the plugins directory watcher, the plugin registry, the hook
+// chain with the audit log, and the operator API on the unix socket.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/mockforge/mockforged/host/api"
+	"github.com/mockforge/mockforged/host/discovery"
+	"github.com/mockforge/mockforged/host/hooks"
+	"github.com/mockforge/mockforged/host/launch"
+	"github.com/mockforge/mockforged/host/pluginconfig"
+	"github.com/mockforge/mockforged/host/pluginfile"
+	"github.com/mockforge/mockforged/host/registry"
+	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
+	"github.com/mockforge/mockforged/sdk"
+)
+
+// DefaultPluginEnv lists the environment variables plugins receive.
+var DefaultPluginEnv = []string{"PATH", "HOME", "TMPDIR", "TZ", "LANG", "LC_ALL", "KUBECONFIG"}
+
+func (o *Options) setDefaults() error {
+	if o.SocketPath == "" || o.DataDir == "" || o.PluginsDir == "" {
+		return errors.New("socket path, data directory and plugins directory are required")
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.Default()
+	}
+	if o.DefaultCallTimeout <= 0 {
+		o.DefaultCallTimeout = 30 * time.Second
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 10 * time.Second
+	}
+	if o.PluginStartTimeout <= 0 {
+		o.PluginStartTimeout = 10 * time.Second
+	}
+	if o.RescanInterval <= 0 {
+		o.RescanInterval = 2 * time.Second
+	}
+	if o.PluginEnv == nil {
+		o.PluginEnv = DefaultPluginEnv
+	}
+	if o.Executable == "" && len(o.Builtins) > 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the daemon's own executable for built-in plugins: %w", err)
+		}
+		o.Executable = exe
+	}
+	return nil
+}
+
+// Run runs the daemon until ctx is cancelled, then shuts it down: it stops
+// accepting calls, lets in-flight calls finish within ShutdownGrace, runs
+// every plugin's Cleanup and stops every plugin process.
+func Run(ctx context.Context, opts Options) error {
+	if err := opts.setDefaults(); err != nil {
+		return err
+	}
+	log := opts.Logger
+	for _, dir := range []*string{&opts.DataDir, &opts.PluginsDir, &opts.SocketPath} {
+		abs, err := filepath.Abs(*dir)
+		if err != nil {
+			return fmt.Errorf("resolve path %s: %w", *dir, err)
+		}
+		*dir = abs
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory %s: %w", opts.DataDir, err)
+	}
+	binaries, err := pluginfile.OpenStore(filepath.Join(opts.DataDir, "bin"))
+	if err != nil {
+		return err
+	}
+	configs, err := pluginconfig.OpenStore(filepath.Join(opts.DataDir, "configs"))
+	if err != nil {
+		return err
+	}
+	auditFile, err := os.OpenFile(filepath.Join(opts.DataDir, "audit.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open audit log: %w", err)
+	}
+	defer auditFile.Close()
+
+	listener, err := api.Listen(opts.SocketPath)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(opts.SocketPath)
+
+	reg := registry.New(registry.Options{
+		Binaries:     binaries,
+		Configs:      configs,
+		Logger:       log.Named("plugins"),
+		Env:          launch.Environment(opts.PluginEnv),
+		StartTimeout: opts.PluginStartTimeout,
+		HostHooks:    hooks.Chain{hooks.NewAudit(auditFile)},
+	})
+
+	server := grpc.NewServer(
+		grpc.MaxRecvMsgSize(sdk.MaxMessageBytes),
+		grpc.MaxSendMsgSize(sdk.MaxMessageBytes),
+	)
+	healthSrv := health.NewServer()
+	healthpb.RegisterHealthServer(server, healthSrv)
+	reflection.Register(server)
+	apiv1.RegisterDaemonServer(server, api.NewServer(reg, api.Info{
+		Version:    opts.Version,
+		StartedAt:  time.Now(),
+		PluginsDir: opts.PluginsDir,
+		DataDir:    opts.DataDir,
+		Socket:     opts.SocketPath,
+	}, opts.DefaultCallTimeout, log.Named("api")))
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- server.Serve(listener) }()
+	log.Info("daemon started", "version", opts.Version, "socket", opts.SocketPath, "plugins_dir", opts.PluginsDir, "data_dir", opts.DataDir, "pid", os.Getpid())
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan error, 1)
+	go func() {
+		watchDone <- discovery.New(discovery.Options{
+			Dir:         opts.PluginsDir,
+			RescanEvery: opts.RescanInterval,
+			Logger:      log.Named("discovery"),
+		}).Run(watchCtx, func(ev discovery.Event) {
+			switch ev.Kind {
+			case discovery.Ready:
+				reg.FileChanged(ev.Path)
+			case discovery.Removed:
+				reg.FileRemoved(ev.Path)
+			}
+		})
+	}()
+	go func() {
+		for _, b := range opts.Builtins {
+			reg.AddBuiltin(b.Name, opts.Executable, b.Args)
+		}
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stop requested; shutting down", "grace", opts.ShutdownGrace)
+	case err := <-serveErr:
+		runErr = fmt.Errorf("serve API: %w", err)
+	case err := <-watchDone:
+		if err != nil {
+			runErr = err
+		}
+	}
+	stopWatch()
+	healthSrv.Shutdown()
+	shutdown(server, reg, opts.ShutdownGrace, log)
+	log.Info("daemon stopped")
+	return runErr
+}
+
+// shutdown stops the API once in-flight calls finished or the grace period
+// ran out, then stops every plugin.
+func shutdown(server *grpc.Server, reg *registry.Registry, grace time.Duration, log hclog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		server.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		log.Warn("in-flight calls did not finish within the grace period; cancelling them", "grace", grace)
+		server.Stop()
+		<-stopped
+	}
+	reg.Shutdown(ctx)
+}

@@ -1,0 +1,88 @@
+package hooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Audit writes one JSON line per call when the call ends, whatever the
+// outcome, including calls rejected by a later before_execute hook.
+type Audit struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+var _ Hook = (*Audit)(nil)
+
+// NewAudit returns an audit hook writing to w.
+func NewAudit(w io.Writer) *Audit {
+	return &Audit{w: w}
+}
+
+// AuditRecord is one line of the audit log.
+type AuditRecord struct {
+	Time          time.Time `json:"time"`
+	RequestID     string    `json:"request_id"`
+	Tenant        string    `json:"tenant"`
+	Scenario      string    `json:"scenario,omitempty"`
+	Execution     string    `json:"execution,omitempty"`
+	PluginID      string    `json:"plugin_id"`
+	PluginVersion string    `json:"plugin_version"`
+	DurationMS    float64   `json:"duration_ms"`
+	// Outcome is "success", "failure" or "error".
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Name returns "audit".
+func (a *Audit) Name() string { return "audit" }
+
+// Before does nothing; the audit line is written when the call ends.
+func (a *Audit) Before(context.Context, *Call) error { return nil }
+
+// After records a successful call.
+func (a *Audit) After(_ context.Context, call *Call) error {
+	return a.write(call)
+}
+
+// OnError records a failed call.
+func (a *Audit) OnError(_ context.Context, call *Call) error {
+	return a.write(call)
+}
+
+func (a *Audit) write(call *Call) error {
+	rec := AuditRecord{
+		Time:          call.Start.UTC(),
+		RequestID:     call.Request.GetRequestId(),
+		Tenant:        call.Request.GetTenantId(),
+		Scenario:      call.Request.GetScenarioId(),
+		Execution:     call.Request.GetExecutionId(),
+		PluginID:      call.PluginID,
+		PluginVersion: call.PluginVersion,
+		DurationMS:    float64(call.Duration.Microseconds()) / 1000,
+		Outcome:       "success",
+	}
+	switch {
+	case call.Err != nil:
+		rec.Outcome = "error"
+		rec.Error = call.Err.Error()
+	case call.Failed():
+		rec.Outcome = "failure"
+		rec.Error = call.FailureMessage()
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode audit record: %w", err)
+	}
+	line = append(line, '\n')
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, err := a.w.Write(line); err != nil {
+		return fmt.Errorf("write audit record: %w", err)
+	}
+	return nil
+}
