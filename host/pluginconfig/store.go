@@ -72,7 +72,7 @@ func (s *Store) Save(id string, cfg Stored) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(cfg, "", "  ")
+	data, err := json.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("encode config of plugin %s: %w", id, err)
 	}

@@ -46,6 +46,13 @@ func (b Blob) Hex() string {
 // source is opened once, and its checks (CheckSafe) run on that open file,
 // so a swap of the path between check and copy cannot go unnoticed.
 func (s *Store) Add(src string) (Blob, error) {
+	linkInfo, err := os.Lstat(src)
+	if err != nil {
+		return Blob{}, fmt.Errorf("stat plugin %s: %w", src, err)
+	}
+	if linkInfo.Mode()&os.ModeSymlink != 0 {
+		return Blob{}, fmt.Errorf("%w: %s is a symbolic link, not a regular file; copy the plugin binary itself into the directory", ErrUnsafe, src)
+	}
 	f, err := os.Open(src)
 	if err != nil {
 		return Blob{}, fmt.Errorf("open plugin %s: %w", src, err)

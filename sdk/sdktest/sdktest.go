@@ -69,8 +69,13 @@ func StartProcess(t testing.TB, path string) *Client {
 func connect(t testing.TB, cfg *goplugin.ClientConfig) *Client {
 	t.Helper()
 	cfg.HandshakeConfig = sdk.Handshake()
-	cfg.VersionedPlugins = map[int]goplugin.PluginSet{
-		sdk.ProtocolVersion: {sdk.PluginName: &clientPlugin{}},
+	set := goplugin.PluginSet{sdk.PluginName: &clientPlugin{}}
+	if cfg.Reattach != nil {
+		// go-plugin negotiates no version when it attaches to a running
+		// server, so it takes the plain plugin set.
+		cfg.Plugins = set
+	} else {
+		cfg.VersionedPlugins = map[int]goplugin.PluginSet{sdk.ProtocolVersion: set}
 	}
 	cfg.AllowedProtocols = []goplugin.Protocol{goplugin.ProtocolGRPC}
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "sdktest", Output: os.Stderr, Level: hclog.Warn})
