@@ -3,15 +3,42 @@
 GO ?= go
 BIN := bin
 PLUGINS_DIR ?= plugins.d
+DATA_DIR ?= .data
+SOCKET ?=
 PROTO_FILES := $(wildcard proto/*/v1/*.proto)
+# -race needs cgo; the machine has gcc.
+TEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build run test test-short generate vet staticcheck bench clean
+.PHONY: all build run test vet staticcheck generate bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/mockforged ./cmd/mockforged
 	$(GO) build -o $(BIN)/db-fault-simulator ./examples/dbfault-sim
+
+# run starts the daemon with its built-ins on ./plugins.d, with the example
+# plugin installed the recommended way: copied next to its final name under
+# a hidden temporary name, then renamed into place.
+run: build
+	@mkdir -p $(PLUGINS_DIR)
+	cp $(BIN)/db-fault-simulator $(PLUGINS_DIR)/.db-fault-simulator.tmp
+	chmod 0755 $(PLUGINS_DIR)/.db-fault-simulator.tmp
+	mv $(PLUGINS_DIR)/.db-fault-simulator.tmp $(PLUGINS_DIR)/db-fault-simulator
+	$(BIN)/mockforged serve --plugins-dir $(PLUGINS_DIR) --data-dir $(DATA_DIR) $(if $(SOCKET),--socket $(SOCKET))
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+test: vet
+	$(GO) test $(TEST_FLAGS) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -count 6 ./test/bench/ | tee bench.txt
+	$(GO) tool benchstat bench.txt
 
 generate:
 	@command -v protoc >/dev/null || { echo "protoc is missing: install it with apt-get install protobuf-compiler"; exit 1; }
@@ -21,3 +48,6 @@ generate:
 		--go_out=proto --go_opt=paths=source_relative \
 		--go-grpc_out=proto --go-grpc_opt=paths=source_relative \
 		$(patsubst proto/%,%,$(PROTO_FILES))
+
+clean:
+	rm -rf $(BIN) bench.txt

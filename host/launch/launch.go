@@ -77,8 +77,11 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	log := cfg.Logger.Named(cfg.Name)
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	cmd.Env = cfg.Env
-	// The kernel kills the plugin when the daemon dies, even by SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The kernel kills the plugin when the daemon dies, even by SIGKILL. A
+	// process group of its own keeps a signal sent to the daemon's group
+	// (Ctrl-C in a terminal, a service manager's stop) from killing the
+	// plugin before the daemon ran its Cleanup.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 
 	cp := &clientPlugin{}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
