@@ -51,7 +51,7 @@ type Config struct {
 type Process struct {
 	// RPC calls the plugin.
 	RPC pluginv1.PluginClient
-	// Info is what the plugin reported at start.
+	// Info is the metadata, capabilities and schema the plugin reported at start.
 	Info *pluginv1.GetInfoResponse
 	// Pid is the process id.
 	Pid int

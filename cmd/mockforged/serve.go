@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/mockforge/mockforged/host/daemon"
+	"github.com/mockforge/mockforged/host/paths"
+)
+
+// Defaults of the serve flags. They repeat the defaults documented on
+// daemon.Options, so that the help text shows the values in force.
+const (
+	defaultCallTimeout        = 30 * time.Second
+	defaultShutdownGrace      = 10 * time.Second
+	defaultPluginStartTimeout = 10 * time.Second
+	defaultRescanInterval     = 2 * time.Second
+)
+
+// serveOptions are the flags of the serve command.
+type serveOptions struct {
+	pluginsDir         string
+	dataDir            string
+	logLevel           string
+	logFormat          string
+	defaultTimeout     time.Duration
+	shutdownGrace      time.Duration
+	pluginStartTimeout time.Duration
+	rescanInterval     time.Duration
+}
+
+func (a *app) newServeCommand() *cobra.Command {
+	var opts serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the daemon",
+		Long: `Run the daemon: start the built-in plugins and the plugins in the plugins
+directory, watch the directory for changes and serve the API on the unix
+socket. SIGINT or SIGTERM stops the daemon after in-flight calls finish or
+--shutdown-grace passes. A second signal exits at once.`,
+		Args: cobra.NoArgs,
+		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
+			return a.runServe(cmd.Context(), opts)
+		}),
+	}
+	flags := cmd.Flags()
+	flags.StringVar(&opts.pluginsDir, "plugins-dir", paths.DefaultPluginsDir(),
+		"directory of plugin binaries to watch (env "+paths.EnvPluginsDir+")")
+	flags.StringVar(&opts.dataDir, "data-dir", paths.DefaultDataDir(),
+		"directory of stored configs, state and the audit log (env "+paths.EnvDataDir+")")
+	flags.Var(newEnumValue(&opts.logLevel, "info", "trace", "debug", "info", "warn", "error"), "log-level",
+		"minimum level of the logs written to stderr")
+	flags.Var(newEnumValue(&opts.logFormat, formatText, formatText, formatJSON), "log-format",
+		"format of the logs written to stderr")
+	flags.DurationVar(&opts.defaultTimeout, "default-timeout", defaultCallTimeout,
+		"deadline of plugin calls that carry none")
+	flags.DurationVar(&opts.shutdownGrace, "shutdown-grace", defaultShutdownGrace,
+		"time in-flight calls may run after a stop signal")
+	flags.DurationVar(&opts.pluginStartTimeout, "plugin-start-timeout", defaultPluginStartTimeout,
+		"maximum time a plugin may take to start and complete its handshake")
+	flags.DurationVar(&opts.rescanInterval, "rescan-interval", defaultRescanInterval,
+		"interval between reads of the plugins directory, in case a file system event was missed")
+	return cmd
+}
+
+func (a *app) runServe(ctx context.Context, opts serveOptions) error {
+	daemonOpts, err := a.daemonOptions(opts)
+	if err != nil {
+		return err
+	}
+	logger := hclog.New(&hclog.LoggerOptions{
+		Name:       "mockforged",
+		Level:      hclog.LevelFromString(opts.logLevel),
+		Output:     a.err,
+		JSONFormat: opts.logFormat == formatJSON,
+	})
+	daemonOpts.Logger = logger
+
+	return a.runUntilSignal(ctx, logger, func(ctx context.Context) error {
+		return a.runDaemon(ctx, daemonOpts)
+	})
+}
+
+// daemonOptions checks the serve flags and turns them into daemon options
+// with absolute paths.
+func (a *app) daemonOptions(opts serveOptions) (daemon.Options, error) {
+	socket, err := absolutePath("--socket", paths.EnvSocket, a.socket)
+	if err != nil {
+		return daemon.Options{}, err
+	}
+	if err := paths.CheckSocketPath(socket); err != nil {
+		return daemon.Options{}, usageError{err: err}
+	}
+	dataDir, err := absolutePath("--data-dir", paths.EnvDataDir, opts.dataDir)
+	if err != nil {
+		return daemon.Options{}, err
+	}
+	pluginsDir, err := absolutePath("--plugins-dir", paths.EnvPluginsDir, opts.pluginsDir)
+	if err != nil {
+		return daemon.Options{}, err
+	}
+	durations := []struct {
+		flag  string
+		value time.Duration
+	}{
+		{"--default-timeout", opts.defaultTimeout},
+		{"--shutdown-grace", opts.shutdownGrace},
+		{"--plugin-start-timeout", opts.pluginStartTimeout},
+		{"--rescan-interval", opts.rescanInterval},
+	}
+	for _, d := range durations {
+		if d.value <= 0 {
+			return daemon.Options{}, usageErrorf("invalid %s %s: it must be positive, such as 10s", d.flag, d.value)
+		}
+	}
+	builtins, err := daemonBuiltins(a.builtins)
+	if err != nil {
+		return daemon.Options{}, err
+	}
+
+	return daemon.Options{
+		SocketPath:         socket,
+		DataDir:            dataDir,
+		PluginsDir:         pluginsDir,
+		Version:            currentVersion(),
+		Builtins:           builtins,
+		DefaultCallTimeout: opts.defaultTimeout,
+		ShutdownGrace:      opts.shutdownGrace,
+		PluginStartTimeout: opts.pluginStartTimeout,
+		RescanInterval:     opts.rescanInterval,
+	}, nil
+}
+
+// daemonBuiltins returns the daemon's view of the built-in plugins: the
+// arguments that make this binary serve each one.
+func daemonBuiltins(builtins []builtinPlugin) ([]daemon.Builtin, error) {
+	if err := checkBuiltins(builtins); err != nil {
+		return nil, err
+	}
+	out := make([]daemon.Builtin, 0, len(builtins))
+	for _, b := range builtins {
+		out = append(out, daemon.Builtin{Name: b.name, Args: []string{builtinCommandName, b.name}})
+	}
+	return out, nil
+}
+
+func absolutePath(flag, env, path string) (string, error) {
+	if path == "" {
+		return "", usageErrorf("%s is empty; set it or %s to a path", flag, env)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s %q: %w", flag, path, err)
+	}
+	return abs, nil
+}
