@@ -47,6 +47,12 @@ func (r *Registry) Execute(ctx context.Context, id string, req *pluginv1.Execute
 	call := &hooks.Call{PluginID: inst.id, PluginVersion: inst.version, Request: req, Start: time.Now()}
 	resp, failures, err := chain.Run(ctx, r.log, call, func(ctx context.Context) (*pluginv1.ExecuteResponse, error) {
 		resp, err := inst.proc.RPC.Execute(ctx, req)
+		if err == nil && ctx.Err() != nil {
+			// The plugin answered after the caller's deadline or
+			// cancellation, typically with its own interruption error;
+			// the caller sees the deadline, the same as when no answer came.
+			err = ctx.Err()
+		}
 		if err != nil {
 			return nil, r.callError(ctx, inst, err)
 		}
