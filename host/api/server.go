@@ -21,8 +21,10 @@ import (
 	pluginv1 "github.com/mockforge/mockforged/proto/plugin/v1"
 )
 
-// DefaultTenant is the tenant of calls that name none.
-const DefaultTenant = "default"
+// MetadataMaxDuration is the request metadata key that carries the
+// tenant plan's maximum experiment duration as a Go duration string, when
+// the plan has one.
+const MetadataMaxDuration = "mockforged.max_duration"
 
 // Info describes the daemon for Status.
 type Info struct {
@@ -33,6 +35,26 @@ type Info struct {
 	Socket     string
 }
 
+// Authorizer decides what the caller of a request may do.
+type Authorizer interface {
+	// ResolveTenant returns the tenant a call acts for: requested, or the
+	// caller's own tenant when requested is empty. It fails with
+	// PermissionDenied when the caller holds no credential for it.
+	ResolveTenant(ctx context.Context, requested string) (string, error)
+	// RequireAdmin fails with PermissionDenied unless the caller is an
+	// administrator.
+	RequireAdmin(ctx context.Context) error
+}
+
+// Admitter gates calls by tenant: permission, rate limit and quotas.
+type Admitter interface {
+	// Admit checks and counts one call; release must run when it ends.
+	Admit(ctx context.Context, tenantID string, capabilities []string, timeout time.Duration) (release func(), err error)
+	// MaxDuration returns the tenant's maximum experiment duration; ok is
+	// false when it is unlimited.
+	MaxDuration(tenantID string) (max time.Duration, ok bool, err error)
+}
+
 // Server implements the Daemon service on top of a registry.
 type Server struct {
 	apiv1.UnimplementedDaemonServer
@@ -40,15 +62,17 @@ type Server struct {
 	reg            *registry.Registry
 	info           Info
 	defaultTimeout time.Duration
+	auth           Authorizer
+	gate           Admitter
 	log            hclog.Logger
 }
 
 var _ apiv1.DaemonServer = (*Server)(nil)
 
 // NewServer returns a Daemon service. Calls without a timeout get
-// defaultTimeout.
-func NewServer(reg *registry.Registry, info Info, defaultTimeout time.Duration, log hclog.Logger) *Server {
-	return &Server{reg: reg, info: info, defaultTimeout: defaultTimeout, log: log}
+// defaultTimeout. auth and gate are required.
+func NewServer(reg *registry.Registry, info Info, defaultTimeout time.Duration, auth Authorizer, gate Admitter, log hclog.Logger) *Server {
+	return &Server{reg: reg, info: info, defaultTimeout: defaultTimeout, auth: auth, gate: gate, log: log}
 }
 
 // Status returns the daemon's version, uptime and plugin counts.
@@ -105,6 +129,9 @@ func (s *Server) DescribePlugin(_ context.Context, req *apiv1.DescribePluginRequ
 
 // ConfigurePlugin validates, applies and persists a config.
 func (s *Server) ConfigurePlugin(ctx context.Context, req *apiv1.ConfigurePluginRequest) (*apiv1.ConfigurePluginResponse, error) {
+	if err := s.auth.RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	if req.Id == "" {
 		return nil, status.Error(codes.InvalidArgument, "plugin id is required")
 	}
@@ -116,7 +143,10 @@ func (s *Server) ConfigurePlugin(ctx context.Context, req *apiv1.ConfigurePlugin
 }
 
 // ReloadPlugins relaunches one plugin or all of them.
-func (s *Server) ReloadPlugins(_ context.Context, req *apiv1.ReloadPluginsRequest) (*apiv1.ReloadPluginsResponse, error) {
+func (s *Server) ReloadPlugins(ctx context.Context, req *apiv1.ReloadPluginsRequest) (*apiv1.ReloadPluginsResponse, error) {
+	if err := s.auth.RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.reg.Reload(req.Id); err != nil {
 		return nil, err
 	}
@@ -145,19 +175,39 @@ func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (*apiv1
 			return nil, status.Errorf(codes.InvalidArgument, "timeout %s is not positive; give a duration such as 5s", timeout)
 		}
 	}
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(deadline))
+	}
+	tenantID, err := s.auth.ResolveTenant(ctx, req.TenantId)
+	if err != nil {
+		return nil, err
+	}
+	caps, err := s.reg.Capabilities(req.PluginId)
+	if err != nil {
+		return nil, err
+	}
+	release, err := s.gate.Admit(ctx, tenantID, caps, timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	preq := &pluginv1.ExecuteRequest{
-		TenantId:       req.TenantId,
+		TenantId:       tenantID,
 		ScenarioId:     req.ScenarioId,
 		ExecutionId:    req.ExecutionId,
 		RequestId:      req.RequestId,
 		ParametersJson: params,
-		Metadata:       req.Metadata,
+		Metadata:       map[string]string{},
 	}
-	if preq.TenantId == "" {
-		preq.TenantId = DefaultTenant
+	for k, v := range req.Metadata {
+		preq.Metadata[k] = v
+	}
+	// Plugins that create long-lived faults bound them by this value.
+	if limit, limited, err := s.gate.MaxDuration(tenantID); err == nil && limited {
+		preq.Metadata[MetadataMaxDuration] = limit.String()
 	}
 	if preq.RequestId == "" {
 		preq.RequestId = newRequestID()

@@ -18,12 +18,15 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/mockforge/mockforged/host/api"
+	"github.com/mockforge/mockforged/host/auth"
 	"github.com/mockforge/mockforged/host/discovery"
 	"github.com/mockforge/mockforged/host/hooks"
 	"github.com/mockforge/mockforged/host/launch"
 	"github.com/mockforge/mockforged/host/pluginconfig"
 	"github.com/mockforge/mockforged/host/pluginfile"
 	"github.com/mockforge/mockforged/host/registry"
+	"github.com/mockforge/mockforged/host/tenant"
+	"github.com/mockforge/mockforged/host/tenantapi"
 	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
 	"github.com/mockforge/mockforged/sdk"
 )
@@ -95,7 +98,16 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer auditFile.Close()
 
-	listener, err := api.Listen(opts.SocketPath)
+	tenants, err := openTenants(ctx, opts, log.Named("tenants"))
+	if err != nil {
+		return err
+	}
+	defer tenants.Close()
+
+	if err := api.PrepareSocketDir(opts.SocketPath); err != nil {
+		return err
+	}
+	listener, err := auth.Listen(opts.SocketPath, auth.SocketOptions{Group: opts.SocketGroup})
 	if err != nil {
 		return err
 	}
@@ -108,11 +120,22 @@ func Run(ctx context.Context, opts Options) error {
 		Env:          launch.Environment(opts.PluginEnv),
 		StartTimeout: opts.PluginStartTimeout,
 		HostHooks:    hooks.Chain{hooks.NewAudit(auditFile)},
+		Storage:      tenants.NewStorageServer,
 	})
 
+	authn := auth.New(auth.Config{
+		AdminUIDs:     auth.DefaultAdminUIDs(),
+		Tokens:        tenants,
+		Logger:        log.Named("auth"),
+		PublicMethods: publicMethods,
+		DefaultTenant: tenant.DefaultTenant,
+	})
 	server := grpc.NewServer(
+		grpc.Creds(auth.TransportCredentials()),
 		grpc.MaxRecvMsgSize(sdk.MaxMessageBytes),
 		grpc.MaxSendMsgSize(sdk.MaxMessageBytes),
+		grpc.ChainUnaryInterceptor(authn.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(authn.StreamInterceptor()),
 	)
 	healthSrv := health.NewServer()
 	healthpb.RegisterHealthServer(server, healthSrv)
@@ -123,7 +146,8 @@ func Run(ctx context.Context, opts Options) error {
 		PluginsDir: opts.PluginsDir,
 		DataDir:    opts.DataDir,
 		Socket:     opts.SocketPath,
-	}, opts.DefaultCallTimeout, log.Named("api")))
+	}, opts.DefaultCallTimeout, authn, tenantGate{tenants}, log.Named("api")))
+	apiv1.RegisterTenantsServer(server, tenantapi.New(tenants, authn))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(listener) }()

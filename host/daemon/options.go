@@ -45,6 +45,12 @@ type Options struct {
 	// RescanInterval is how often the plugins directory is read again in
 	// case a file system event was missed. Default 2s.
 	RescanInterval time.Duration
+	// SocketGroup, when set, names a group whose members may connect to the
+	// socket (mode 0660). Empty keeps mode 0600.
+	SocketGroup string
+	// TenantsFile, when set, is a YAML or JSON file of tenants created or
+	// updated at start.
+	TenantsFile string
 	// PluginEnv lists the names of environment variables passed on to
 	// plugin processes. Default: PATH, HOME, TMPDIR, TZ, LANG, LC_ALL,
 	// KUBECONFIG.
