@@ -1,0 +1,128 @@
+package csvio
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readAll reads every row of input.
+func readAll(input string, policy OutOfOrder) ([]Row, *Reader, error) {
+	r := NewReader(strings.NewReader(input), policy)
+	var rows []Row
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return rows, r, nil
+		}
+		if err != nil {
+			return rows, r, err
+		}
+		rows = append(rows, row)
+	}
+}
+
+func TestReaderFormats(t *testing.T) {
+	input := "timestamp,value\n" +
+		"2014-07-01 00:00:00,10844\n" +
+		"2014-07-01T00:30:00Z,8127.5\n" +
+		"2014-07-01T01:00:00+02:00,1e3\n" + // 23:00 UTC the day before: out of order
+		"1404180000,-3\n" +
+		"1404180000.5,4,extra\n"
+	rows, _, err := readAll(input, DropOutOfOrder)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	want := []struct {
+		ts    time.Time
+		value float64
+		line  int
+	}{
+		{time.Date(2014, 7, 1, 0, 0, 0, 0, time.UTC), 10844, 2},
+		{time.Date(2014, 7, 1, 0, 30, 0, 0, time.UTC), 8127.5, 3},
+		{time.Date(2014, 7, 1, 2, 0, 0, 0, time.UTC), -3, 5},
+		{time.Date(2014, 7, 1, 2, 0, 0, 5e8, time.UTC), 4, 6},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for i, w := range want {
+		if !rows[i].Timestamp.Equal(w.ts) || rows[i].Value != w.value || rows[i].Line != w.line {
+			t.Errorf("row %d = %v %v line %d, want %v %v line %d", i, rows[i].Timestamp, rows[i].Value, rows[i].Line, w.ts, w.value, w.line)
+		}
+	}
+}
+
+func TestReaderHeaderOptional(t *testing.T) {
+	rows, _, err := readAll("2014-07-01 00:00:00,1\n2014-07-01 00:05:00,2", RejectOutOfOrder)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows %+v, err %v; want 2 rows and no final newline needed", rows, err)
+	}
+}
+
+func TestReaderBadInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		line  int
+		want  string
+	}{
+		{"bad timestamp", "timestamp,value\n2014-07-01 00:00:00,1\nyesterday,2\n", 3, "invalid timestamp"},
+		{"bad value", "timestamp,value\n2014-07-01 00:00:00,1\n2014-07-01 00:05:00,abc\n", 3, "invalid value"},
+		{"NaN", "2014-07-01 00:00:00,NaN\n", 1, "NaN and infinite values are not accepted"},
+		{"infinite", "2014-07-01 00:00:00,1\n2014-07-01 00:05:00,+Inf\n", 2, "NaN and infinite values"},
+		{"missing value", "timestamp,value\n2014-07-01 00:00:00,\n", 2, "missing value"},
+		{"one field", "timestamp,value\n2014-07-01 00:00:00\n", 2, "expected 2 fields"},
+		{"out of order", "t,v\n2014-07-01 00:05:00,1\n2014-07-01 00:00:00,2\n", 3, "earlier than the previous row"},
+		{"unterminated quote", "t,v\n\"2014-07-01 00:05:00,1\n", 2, "malformed CSV"},
+		{"bad first line", "2014-07-01 00:00:00,x\n", 1, "invalid value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := readAll(tt.input, RejectOutOfOrder)
+			var le *LineError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %v, want a LineError", err)
+			}
+			if le.Line != tt.line {
+				t.Errorf("line %d, want %d (%v)", le.Line, tt.line, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReaderEmpty(t *testing.T) {
+	for _, input := range []string{"", "timestamp,value\n", "\n\n"} {
+		if _, _, err := readAll(input, RejectOutOfOrder); !errors.Is(err, ErrEmpty) {
+			t.Errorf("input %q: error %v, want ErrEmpty", input, err)
+		}
+	}
+}
+
+func TestReaderDropCounts(t *testing.T) {
+	input := "t,v\n2014-07-01 00:05:00,1\n2014-07-01 00:00:00,2\n2014-07-01 00:01:00,3\n2014-07-01 00:06:00,4\n"
+	rows, r, err := readAll(input, DropOutOfOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || r.Dropped() != 2 {
+		t.Errorf("%d rows, %d dropped; want 2 and 2", len(rows), r.Dropped())
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	if _, err := ParseOutOfOrder("sort"); err == nil {
+		t.Error("ParseOutOfOrder accepted sort")
+	}
+	if p, err := ParseOutOfOrder("drop"); err != nil || p != DropOutOfOrder {
+		t.Errorf("ParseOutOfOrder(drop) = %v, %v", p, err)
+	}
+	if _, err := ParseFormat("xml"); err == nil {
+		t.Error("ParseFormat accepted xml")
+	}
+}

@@ -1,0 +1,137 @@
+package detect
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Type is the kind of an anomaly.
+type Type string
+
+// Anomaly types.
+const (
+	// TypeStatistical is a value far from the metric's baseline.
+	TypeStatistical Type = "statistical_outlier"
+	// TypeTrend is a sustained shift of the moving average; it is reported
+	// once per shift, at the point where the shift is detected.
+	TypeTrend Type = "trend_anomaly"
+	// TypeSeasonal is a value far from the baseline of its phase of the
+	// season, such as a peak at an hour that is normally quiet.
+	TypeSeasonal Type = "seasonal_anomaly"
+	// TypeCollective is several metrics anomalous in the same time bucket.
+	TypeCollective Type = "collective_anomaly"
+)
+
+// Severity grades an anomaly.
+type Severity string
+
+// Severities, from least to most severe.
+const (
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+// SeverityFor grades a point anomaly by its deviation d, in standard
+// deviations, against the effective threshold k:
+//
+//	d < 1.5k       low
+//	1.5k <= d < 2k medium
+//	2k <= d < 3k   high
+//	d >= 3k        critical
+//
+// With the default k = 3 the boundaries are 4.5, 6 and 9 standard deviations.
+func SeverityFor(deviation, k float64) Severity {
+	switch {
+	case deviation >= 3*k:
+		return SeverityCritical
+	case deviation >= 2*k:
+		return SeverityHigh
+	case deviation >= 1.5*k:
+		return SeverityMedium
+	}
+	return SeverityLow
+}
+
+// CollectiveSeverityFor grades a collective anomaly by the share of the
+// checked metrics that are anomalous in the bucket:
+//
+//	share < 0.25        low
+//	0.25 <= share < 0.5 medium
+//	0.5 <= share < 0.75 high
+//	share >= 0.75       critical
+func CollectiveSeverityFor(share float64) Severity {
+	switch {
+	case share >= 0.75:
+		return SeverityCritical
+	case share >= 0.5:
+		return SeverityHigh
+	case share >= 0.25:
+		return SeverityMedium
+	}
+	return SeverityLow
+}
+
+// Range is an inclusive interval of expected values.
+type Range struct {
+	Lower float64 `json:"lower"`
+	Upper float64 `json:"upper"`
+}
+
+// Anomaly is one detected anomaly.
+type Anomaly struct {
+	// ID is unique within the process, even for anomalies of the same
+	// millisecond.
+	ID string `json:"id"`
+	// Metric is the metric's name; for a collective anomaly, the metrics
+	// involved joined by commas.
+	Metric string `json:"metric"`
+	// Timestamp is the anomalous point's own timestamp; for a collective
+	// anomaly, the start of the bucket.
+	Timestamp time.Time `json:"timestamp"`
+	// Start is the first point of a trend shift, or the bucket's start for a
+	// collective anomaly; zero for other types.
+	Start time.Time `json:"start,omitzero"`
+	// Value is the observed value (the moving average for a trend anomaly,
+	// the number of anomalous metrics for a collective one).
+	Value float64 `json:"value"`
+	// Expected is the range the value was tested against.
+	Expected Range `json:"expected_range"`
+	// Deviation is the distance from the baseline in standard deviations of
+	// the tested statistic (for a collective anomaly, the share of metrics).
+	Deviation float64 `json:"deviation_score"`
+	// Score is the calibrated anomaly score of the point, in [0, 1].
+	Score    float64  `json:"anomaly_score"`
+	Severity Severity `json:"severity"`
+	Type     Type     `json:"type"`
+	// Message is a one-line summary for humans.
+	Message string `json:"message"`
+	// Context is the caller's context, copied unchanged.
+	Context map[string]string `json:"context,omitempty"`
+	// Metrics lists the metrics of a collective anomaly.
+	Metrics []string `json:"metrics,omitempty"`
+}
+
+// idPrefix makes ids from different processes differ; idCounter makes them
+// unique within one.
+var (
+	idPrefix  = newIDPrefix()
+	idCounter atomic.Uint64
+)
+
+func newIDPrefix() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// NewID returns a new anomaly id: a per-process random prefix and a counter.
+func NewID() string {
+	return "anm-" + idPrefix + "-" + strconv.FormatUint(idCounter.Add(1), 10)
+}

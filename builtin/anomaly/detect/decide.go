@@ -1,0 +1,145 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// candidate is one detector's case for flagging a point.
+type candidate struct {
+	typ      Type
+	z        float64
+	value    float64
+	expected Range
+	start    time.Time
+}
+
+// decide applies the decision rule to an evaluated point: it is an anomaly
+// when its score reaches the score threshold, no alert of this metric is
+// cooling down, and at least one detector puts it outside its expected
+// range (|z| >= k). The detector with the largest |z| names the type and
+// gives the expected range, deviation and severity. A trend counts only on
+// the point where its shift starts.
+func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) (bool, *Anomaly) {
+	st := &m.st
+	trendStarts := false
+	if ev.trend {
+		st.Trend.trackRun(ts.UnixNano(), x, st.Trend.Stats.Mean)
+		trendStarts = st.Trend.step(ev.trendZ, m.k)
+	}
+	if st.Cooldown > 0 {
+		st.Cooldown--
+		return false, nil
+	}
+	if score < m.scoreThreshold {
+		return false, nil
+	}
+	best, ok := m.bestCandidate(ev, x, trendStarts)
+	if !ok {
+		return false, nil
+	}
+	if m.cfg.CooldownPoints > 0 {
+		st.Cooldown = m.cfg.CooldownPoints
+	}
+	return true, m.newAnomaly(ts, best, score, ctx)
+}
+
+// bestCandidate returns the detector with the largest |z| among those that
+// flag the point.
+func (m *Model) bestCandidate(ev *evaluation, x float64, trendStarts bool) (candidate, bool) {
+	k := m.k
+	var best candidate
+	found := false
+	consider := func(c candidate) {
+		if math.Abs(c.z) >= k && (!found || math.Abs(c.z) > math.Abs(best.z)) {
+			best, found = c, true
+		}
+	}
+	consider(candidate{typ: TypeStatistical, z: ev.statZ, value: x, expected: m.st.Baseline.ExpectedRange(k)})
+	// A jump away from the recent level is a statistical outlier too, tested
+	// against the local level and spread.
+	if ev.local {
+		consider(candidate{typ: TypeStatistical, z: ev.localZ, value: x,
+			expected: Range{Lower: ev.localMu - k*ev.localSd, Upper: ev.localMu + k*ev.localSd}})
+	}
+	if ev.seasonal {
+		consider(candidate{typ: TypeSeasonal, z: ev.seasonalZ, value: x,
+			expected: Range{Lower: ev.seasonMu - k*ev.seasonSd, Upper: ev.seasonMu + k*ev.seasonSd}})
+	}
+	if trendStarts && m.trendSignificant(ev.trendMA) {
+		t := &m.st.Trend
+		sd := t.Stats.StdDev()
+		consider(candidate{typ: TypeTrend, z: ev.trendZ, value: ev.trendMA,
+			expected: Range{Lower: t.Stats.Mean - k*sd, Upper: t.Stats.Mean + k*sd},
+			start:    time.Unix(0, t.RunStart).UTC()})
+	}
+	return best, found
+}
+
+// trendSignificant reports whether a moving average is at least k
+// standard errors (Scale/√window) from the baseline's center. The moving
+// average's own spread, learnt from overlapping windows, is noisy in a
+// young model; this guard keeps noise from passing as a shift.
+func (m *Model) trendSignificant(ma float64) bool {
+	b := m.st.Baseline
+	stdErr := b.scale() / math.Sqrt(float64(m.cfg.MovingAverageWindow))
+	return math.Abs(ma-b.Center) >= m.k*stdErr
+}
+
+// newAnomaly builds the anomaly of candidate c for the point at ts.
+func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[string]string) *Anomaly {
+	dev := math.Abs(c.z)
+	a := &Anomaly{
+		ID:        NewID(),
+		Metric:    m.name,
+		Timestamp: ts.UTC(),
+		Start:     c.start,
+		Value:     c.value,
+		Expected:  c.expected,
+		Deviation: dev,
+		Score:     score,
+		Severity:  SeverityFor(dev, m.k),
+		Type:      c.typ,
+		Context:   copyContext(ctx),
+	}
+	a.Message = describe(a, c.z)
+	return a
+}
+
+// describe returns the one-line message of a point anomaly.
+func describe(a *Anomaly, z float64) string {
+	side := "above"
+	if z < 0 {
+		side = "below"
+	}
+	subject := map[Type]string{
+		TypeStatistical: "value",
+		TypeSeasonal:    "value",
+		TypeTrend:       "moving average",
+	}[a.Type]
+	against := map[Type]string{
+		TypeStatistical: "its baseline",
+		TypeSeasonal:    "the baseline of its seasonal phase",
+		TypeTrend:       "its usual level",
+	}[a.Type]
+	return fmt.Sprintf("%s severity %s on %s: %s %s is %.1f standard deviations %s %s (expected %s to %s)",
+		a.Severity, a.Type, a.Metric, subject, formatValue(a.Value), a.Deviation, side, against,
+		formatValue(a.Expected.Lower), formatValue(a.Expected.Upper))
+}
+
+func formatValue(v float64) string {
+	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+func copyContext(ctx map[string]string) map[string]string {
+	if len(ctx) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(ctx))
+	for k, v := range ctx {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package detect
+
+import "math"
+
+// Detectors whose tail probabilities feed the score, as indices of
+// evaluation.surprisals.
+const (
+	compStatistical = iota
+	compLocal
+	compVolatility
+	compSeasonal
+	compTrend
+	compPattern
+	numComponents
+)
+
+// evaluation holds the detectors' view of one point before it is added.
+type evaluation struct {
+	statZ float64
+
+	local   bool
+	localZ  float64
+	localMu float64
+	localSd float64
+
+	seasonal  bool
+	seasonalZ float64
+	seasonMu  float64
+	seasonSd  float64
+
+	trend   bool
+	trendZ  float64
+	trendMA float64
+
+	// surprisals holds −ln of each available detector's tail probability.
+	surprisals [numComponents]float64
+	has        [numComponents]bool
+	// surprise is −ln of the smallest tail probability times the number of
+	// detectors (a Bonferroni correction), capped at maxSurprisal.
+	surprise float64
+}
+
+// evaluate runs the detectors on x without changing the model.
+func (m *Model) evaluate(ts int64, x float64) evaluation {
+	st := &m.st
+	ev := evaluation{statZ: st.Baseline.ZScore(x)}
+	ev.setZ(compStatistical, ev.statZ)
+	if mu, sd, ok := st.Local.Expected(m.cfg.MinBaselineSamples); ok {
+		ev.local, ev.localMu, ev.localSd = true, mu, sd
+		ev.localZ = (x - mu) / sd
+		ev.setZ(compLocal, ev.localZ)
+	}
+	if z, ok := st.Volatility.Peek(x, m.cfg.MinBaselineSamples); ok {
+		ev.setZ(compVolatility, z)
+	}
+	if m.cfg.EnableSeasonal {
+		if mu, sd, ok := st.Seasonal.Expected(ts, st.N); ok {
+			ev.seasonal, ev.seasonMu, ev.seasonSd = true, mu, sd
+			ev.seasonalZ = (x - mu) / sd
+			ev.setZ(compSeasonal, ev.seasonalZ)
+		}
+	}
+	if *m.cfg.EnableTrend {
+		if ma, z, ok := st.Trend.Peek(&st.Points, x); ok {
+			ev.trend, ev.trendMA, ev.trendZ = true, ma, z
+			ev.setZ(compTrend, z)
+		}
+	}
+	if *m.cfg.EnablePattern && st.Pattern.Counts != nil {
+		if z, ok := st.Pattern.Peek(x, st.Baseline); ok {
+			ev.has[compPattern] = true
+			ev.surprisals[compPattern] = surprisal(upperTail(z))
+		}
+	}
+	ev.combine()
+	return ev
+}
+
+// setZ records the two-sided tail probability of a z-score for detector c.
+func (ev *evaluation) setZ(c int, z float64) {
+	ev.has[c] = true
+	ev.surprisals[c] = surprisal(twoSidedTail(z))
+}
+
+// combine sets surprise from the detectors' surprisals.
+func (ev *evaluation) combine() {
+	maxS, tests := 0.0, 0
+	for c := range numComponents {
+		if ev.has[c] {
+			maxS = math.Max(maxS, ev.surprisals[c])
+			tests++
+		}
+	}
+	ev.surprise = surprisal(math.Min(1, math.Exp(-maxS)*float64(tests)))
+}

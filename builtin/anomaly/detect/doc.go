@@ -1,0 +1,27 @@
+// Package detect is the streaming anomaly detection engine of the
+// anomaly-detector plugin. A Model follows one metric: Observe scores a
+// point and then adds it, in O(1) time and with bounded memory, and the
+// model serialises to bytes with MarshalBinary.
+//
+// Each point goes through these detectors, each giving a tail probability:
+//
+//   - statistical: the z-score against the baseline (mean and standard
+//     deviation, or median and 1.4826·MAD when robust), and against the
+//     recent level of the metric;
+//   - volatility: the short-run mean absolute change against its usual value;
+//   - seasonal: the z-score against the mean of the point's phase;
+//   - trend: the moving average against its usual range;
+//   - pattern: how rarely the shape of the last four points occurred before.
+//
+// The smallest tail probability, corrected for the number of detectors,
+// gives the point's surprisal. The mean surprisal of the last 8 points is
+// graded against the metric's own history of it (see score.go), which gives
+// a score in [0, 1] that means the same for every metric.
+//
+// A point is an anomaly when its score reaches the score threshold, no alert
+// of the metric is cooling down, and a statistical, seasonal or trend
+// detector puts it outside its expected range by at least k standard
+// deviations, k = std_dev_threshold·(1.7 − sensitivity). SeverityFor grades
+// it by its deviation against k, and CollectiveSeverityFor grades a
+// collective anomaly by the share of metrics involved.
+package detect

@@ -1,0 +1,167 @@
+package detect
+
+import (
+	"fmt"
+	"time"
+)
+
+// Point is one observation of a metric.
+type Point struct {
+	Timestamp time.Time
+	Value     float64
+}
+
+// Result is the outcome of observing one point.
+type Result struct {
+	// Score is the calibrated anomaly score in [0, 1]; 0 until the baseline
+	// is ready.
+	Score float64
+	// IsAnomaly is the decision; Anomaly describes it when it is true.
+	IsAnomaly bool
+	Anomaly   *Anomaly
+}
+
+// Model is the streaming model of one metric. Observe updates it in O(1)
+// time per point, apart from the period detection of seasonal_period "auto",
+// which runs an FFT over the retained points once every 4·retention_points
+// points until a period is found. Its memory is bounded by the retention
+// and, with seasonality, the number of phases. A Model is not safe for
+// concurrent use.
+type Model struct {
+	name           string
+	cfg            Config
+	k              float64
+	scoreThreshold float64
+	st             state
+	scratch        []float64
+}
+
+// state is everything a Model persists. Its fields are exported for gob.
+type state struct {
+	Version      int
+	N            int64
+	LastTime     int64
+	Points       ring
+	Tracker      baselineTracker
+	Baseline     Baseline
+	SinceRefresh int
+	Trend        trendState
+	Seasonal     seasonalState
+	Local        localState
+	Volatility   volatilityState
+	Pattern      patternState
+	Score        scoreState
+	Cooldown     int
+}
+
+// stateVersion is the encoding version of state; Unmarshal rejects others.
+const stateVersion = 1
+
+// NewModel returns an empty model for the named metric. cfg is completed
+// with WithDefaults and validated.
+func NewModel(name string, cfg Config) (*Model, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("metric %q: %w", name, err)
+	}
+	m := &Model{name: name}
+	m.applyConfig(cfg)
+	m.st = state{
+		Version:    stateVersion,
+		Points:     newRing(cfg.RetentionPoints),
+		Tracker:    newBaselineTracker(cfg.BaselineWindow),
+		Trend:      newTrendState(cfg),
+		Seasonal:   newSeasonalState(cfg),
+		Local:      newLocalState(cfg.BaselineWindow),
+		Volatility: newVolatilityState(cfg.BaselineWindow),
+		Score:      newScoreState(),
+	}
+	return m, nil
+}
+
+func (m *Model) applyConfig(cfg Config) {
+	m.cfg = cfg
+	m.k = cfg.EffectiveThreshold()
+	m.scoreThreshold = cfg.EffectiveScoreThreshold()
+}
+
+// Name returns the metric's name.
+func (m *Model) Name() string { return m.name }
+
+// Config returns the model's config with defaults filled in.
+func (m *Model) Config() Config { return m.cfg }
+
+// Samples returns the number of points observed.
+func (m *Model) Samples() int64 { return m.st.N }
+
+// Newest returns the timestamp of the newest point; zero before the first.
+func (m *Model) Newest() time.Time {
+	if m.st.N == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, m.st.LastTime).UTC()
+}
+
+// ready reports whether the model has enough points to score.
+func (m *Model) ready() bool {
+	return m.st.N >= int64(m.cfg.MinBaselineSamples) && m.st.Baseline.Ready()
+}
+
+// Observe scores the point against the model and then adds it. Points must
+// come in time order; the caller checks that (see CheckOrder). ctx is
+// copied into an anomaly that the point raises.
+func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
+	tsNano := ts.UnixNano()
+	var res Result
+	if m.ready() {
+		ev := m.evaluate(tsNano, x)
+		res.Score = m.st.Score.Calibrate(ev.surprise)
+		res.IsAnomaly, res.Anomaly = m.decide(ts, x, &ev, res.Score, ctx)
+	}
+	m.update(tsNano, x)
+	return res
+}
+
+// CheckOrder returns an error when ts is earlier than the newest point.
+func (m *Model) CheckOrder(ts time.Time) error {
+	if m.st.N > 0 && ts.UnixNano() < m.st.LastTime {
+		return fmt.Errorf("metric %q: point at %s is earlier than the newest point (%s): send points in time order",
+			m.name, ts.UTC().Format(time.RFC3339Nano), m.Newest().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// update adds x to every part of the model.
+func (m *Model) update(ts int64, x float64) {
+	st := &m.st
+	st.N++
+	st.LastTime = ts
+	st.Points.Push(ts, x)
+	st.Tracker.Update(x, m.robustSeed)
+	st.Trend.Update(&st.Points, x)
+	st.Local.Update(x)
+	st.Volatility.Update(x)
+	if *m.cfg.EnablePattern {
+		if st.Pattern.Counts == nil {
+			st.Pattern = newPatternState()
+		}
+		st.Pattern.Update(x, st.Baseline)
+	}
+	if m.cfg.EnableSeasonal {
+		st.Seasonal.Update(ts, x, st.N, &st.Points, m.cfg)
+	}
+	st.SinceRefresh++
+	if st.N >= int64(m.cfg.MinBaselineSamples) && (!st.Baseline.Ready() || st.SinceRefresh >= m.cfg.BaselineRefresh) {
+		m.refreshBaseline()
+	}
+}
+
+// robustSeed returns the retained values once the robust baseline needs
+// seeding, and nil before that.
+func (m *Model) robustSeed() []float64 {
+	if !m.cfg.Robust || m.st.N < int64(m.cfg.MinBaselineSamples) {
+		return nil
+	}
+	m.scratch = m.st.Points.CopyValues(m.scratch[:0])
+	return m.scratch
+}

@@ -1,0 +1,45 @@
+package detect
+
+import "math"
+
+// volatilityHorizon is the horizon, in points, of the short-run mean
+// absolute change.
+const volatilityHorizon = 20
+
+// volatilityState follows the short-run mean absolute change between
+// consecutive points and the long-run distribution of that mean. It flags
+// a metric that starts moving much more, or much less, than usual, such as
+// denser spikes or a flat line in a noisy metric.
+type volatilityState struct {
+	Short ewStats
+	Long  ewStats
+	Prev  float64
+	Has   bool
+}
+
+func newVolatilityState(baselineWindow int) volatilityState {
+	return volatilityState{Short: newEWStats(volatilityHorizon), Long: newEWStats(baselineWindow)}
+}
+
+// Peek returns the z-score of the short-run mean that x would make, and
+// whether there is enough history.
+func (v *volatilityState) Peek(x float64, minSamples int) (float64, bool) {
+	if !v.Has || v.Long.N < int64(minSamples) {
+		return 0, false
+	}
+	alpha := 1 / v.Short.Horizon
+	next := v.Short.Mean + alpha*(math.Abs(x-v.Prev)-v.Short.Mean)
+	sd := math.Max(v.Long.StdDev(), spreadFloor(v.Long.Mean))
+	return (next - v.Long.Mean) / sd, true
+}
+
+// Update adds x.
+func (v *volatilityState) Update(x float64) {
+	if v.Has {
+		v.Short.Update(math.Abs(x - v.Prev))
+		if v.Short.N >= volatilityHorizon {
+			v.Long.Update(v.Short.Mean)
+		}
+	}
+	v.Prev, v.Has = x, true
+}

@@ -1,0 +1,143 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat"
+)
+
+// Detection is the check of one value against a metric's baseline, without
+// adding it to the model.
+type Detection struct {
+	Metric    string    `json:"metric"`
+	Timestamp time.Time `json:"timestamp"`
+	Value     float64   `json:"value"`
+	// IsAnomaly is true when the value is outside Expected.
+	IsAnomaly bool `json:"is_anomaly"`
+	// Expected is the range used for the decision: the seasonal phase's
+	// range when seasonality is known for the timestamp, else the baseline's.
+	Expected Range `json:"expected_range"`
+	// Deviation is |z| against the baseline used.
+	Deviation float64 `json:"deviation_score"`
+	// Score is the value's surprisal placed in the metric's score history,
+	// on the same scale as streaming scores.
+	Score float64 `json:"anomaly_score"`
+	// Anomaly is set when IsAnomaly is true.
+	Anomaly *Anomaly `json:"anomaly,omitempty"`
+}
+
+// DetectValue checks x at ts against the baseline and, when seasonality is
+// known, the baseline of ts's phase. The model is not changed. It returns
+// an error wrapping ErrTooFewSamples before min_baseline_samples points.
+func (m *Model) DetectValue(ts time.Time, x float64, ctx map[string]string) (Detection, error) {
+	if !m.ready() {
+		return Detection{}, m.tooFewSamples()
+	}
+	c := m.pointCandidate(ts.UnixNano(), m.st.N, x)
+	d := Detection{
+		Metric:    m.name,
+		Timestamp: ts.UTC(),
+		Value:     x,
+		Expected:  c.expected,
+		Deviation: math.Abs(c.z),
+		IsAnomaly: math.Abs(c.z) >= m.k,
+		Score:     m.valueScore(c.z),
+	}
+	if d.IsAnomaly {
+		d.Anomaly = m.newAnomaly(ts, c, d.Score, ctx)
+	}
+	return d, nil
+}
+
+// pointCandidate tests x against the seasonal baseline of its phase when
+// that is known, else against the baseline. n is the number of points
+// before x.
+func (m *Model) pointCandidate(ts, n int64, x float64) candidate {
+	if m.cfg.EnableSeasonal {
+		if mu, sd, ok := m.st.Seasonal.Expected(ts, n); ok {
+			return candidate{typ: TypeSeasonal, z: (x - mu) / sd, value: x,
+				expected: Range{Lower: mu - m.k*sd, Upper: mu + m.k*sd}}
+		}
+	}
+	b := m.st.Baseline
+	return candidate{typ: TypeStatistical, z: b.ZScore(x), value: x, expected: b.ExpectedRange(m.k)}
+}
+
+// valueScore places the surprisal of a z-score in the score history.
+func (m *Model) valueScore(z float64) float64 {
+	h := &m.st.Score.Hist
+	if h.Total <= 0 {
+		return scoreFromTail(twoSidedTail(z))
+	}
+	return scoreFromTail(h.Tail(surprisal(twoSidedTail(z))))
+}
+
+func (m *Model) tooFewSamples() error {
+	return fmt.Errorf("metric %q has %d points, needs at least %d (min_baseline_samples): %w",
+		m.name, m.st.N, m.cfg.MinBaselineSamples, ErrTooFewSamples)
+}
+
+// WindowReport is the result of a look-back over retained points.
+type WindowReport struct {
+	Metric string `json:"metric"`
+	// From and To bound the window: To is the newest point's timestamp and
+	// From is To minus the look-back, not the wall clock.
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Points is the number of retained points in the window; Truncated is
+	// set when the window reaches back past the oldest retained point.
+	Points    int  `json:"points"`
+	Truncated bool `json:"truncated"`
+	// Mean, StdDev, Min and Max describe the window's values.
+	Mean   float64 `json:"mean"`
+	StdDev float64 `json:"std_dev"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	// Anomalies lists the points outside their expected range, checked
+	// against the current baseline, oldest first.
+	Anomalies []Anomaly `json:"anomalies"`
+}
+
+// DetectWindow checks the retained points of the last lookback, ending at
+// the newest point, against the current baseline (and each point's seasonal
+// phase), without changing the model. It returns an error wrapping
+// ErrTooFewSamples before min_baseline_samples points.
+func (m *Model) DetectWindow(lookback time.Duration, ctx map[string]string) (WindowReport, error) {
+	if lookback <= 0 {
+		return WindowReport{}, fmt.Errorf("invalid look-back %s: must be positive", lookback)
+	}
+	if !m.ready() {
+		return WindowReport{}, m.tooFewSamples()
+	}
+
+	to := m.st.LastTime
+	from := to - int64(lookback)
+	r := WindowReport{Metric: m.name, From: time.Unix(0, from).UTC(), To: time.Unix(0, to).UTC(), Anomalies: []Anomaly{}}
+	points := &m.st.Points
+	oldestTS, _ := points.At(0)
+	r.Truncated = oldestTS > from && m.st.N > int64(points.Len)
+	firstN := m.st.N - int64(points.Len) // points before the oldest retained
+	values := make([]float64, 0, points.Len)
+	for i := 0; i < points.Len; i++ {
+		ts, x := points.At(i)
+		if ts < from {
+			continue
+		}
+		values = append(values, x)
+		c := m.pointCandidate(ts, firstN+int64(i), x)
+		if math.Abs(c.z) >= m.k {
+			a := m.newAnomaly(time.Unix(0, ts), c, m.valueScore(c.z), ctx)
+			r.Anomalies = append(r.Anomalies, *a)
+		}
+	}
+
+	r.Points = len(values)
+	if len(values) > 0 {
+		r.Mean, r.StdDev = stat.PopMeanStdDev(values, nil)
+		r.Min, r.Max = floats.Min(values), floats.Max(values)
+	}
+	return r, nil
+}

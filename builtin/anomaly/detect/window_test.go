@@ -1,0 +1,179 @@
+package detect
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+)
+
+func TestDetectWindowRelativeToNewest(t *testing.T) {
+	values := noisy(30, 500, 50, 1)
+	values[450] = 80
+	values[100] = 80 // outside a 60-minute look-back from the newest point
+	m := newTestModel(t, Config{})
+	feed(t, m, values)
+
+	r, err := m.DetectWindow(60*time.Minute, map[string]string{"run": "7"})
+	if err != nil {
+		t.Fatalf("DetectWindow: %v", err)
+	}
+	if !r.To.Equal(t0.Add(499 * time.Minute)) {
+		t.Errorf("window ends %v, want the newest point %v", r.To, t0.Add(499*time.Minute))
+	}
+	if r.Points != 61 {
+		t.Errorf("points = %d, want 61 (both ends included)", r.Points)
+	}
+	if len(r.Anomalies) != 1 || !r.Anomalies[0].Timestamp.Equal(t0.Add(450*time.Minute)) {
+		t.Fatalf("anomalies %+v, want one at point 450", r.Anomalies)
+	}
+	if r.Anomalies[0].Context["run"] != "7" {
+		t.Errorf("context %v not copied", r.Anomalies[0].Context)
+	}
+	if r.Max != 80 || math.Abs(r.Mean-50.5) > 1 {
+		t.Errorf("max %v mean %v, want 80 and about 50.5", r.Max, r.Mean)
+	}
+	if r.Truncated {
+		t.Error("window marked truncated though all its points are retained")
+	}
+}
+
+func TestDetectWindowTooFewSamples(t *testing.T) {
+	m := newTestModel(t, Config{})
+	feed(t, m, noisy(31, 5, 0, 1))
+	if _, err := m.DetectWindow(time.Hour, nil); !errors.Is(err, ErrTooFewSamples) {
+		t.Errorf("error = %v, want ErrTooFewSamples", err)
+	}
+	if _, err := m.DetectWindow(0, nil); err == nil {
+		t.Error("DetectWindow accepted a zero look-back")
+	}
+}
+
+func TestDetectValue(t *testing.T) {
+	m := newTestModel(t, Config{})
+	feed(t, m, noisy(32, 300, 100, 10))
+	before := m.Samples()
+	d, err := m.DetectValue(t0.Add(time.Hour*10), 200, nil)
+	if err != nil {
+		t.Fatalf("DetectValue: %v", err)
+	}
+	if !d.IsAnomaly || d.Anomaly == nil || d.Anomaly.Type != TypeStatistical {
+		t.Fatalf("detection %+v, want a statistical anomaly", d)
+	}
+	if d.Value <= d.Expected.Upper {
+		t.Errorf("value %v within expected range %+v", d.Value, d.Expected)
+	}
+	normal, err := m.DetectValue(t0.Add(time.Hour*10), 101, nil)
+	if err != nil || normal.IsAnomaly {
+		t.Errorf("value 101 flagged (%+v, %v)", normal, err)
+	}
+	if m.Samples() != before {
+		t.Error("DetectValue changed the model")
+	}
+}
+
+func TestDetectCollective(t *testing.T) {
+	names := []string{"cpu", "error_rate", "latency", "queue_depth"}
+	models := make([]*Model, len(names))
+	for i, name := range names {
+		m, err := NewModel(name, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := noisy(uint64(40+i), 300, 10, 1)
+		// cpu, error_rate and latency go wrong at minute 250; queue_depth
+		// goes wrong alone at minute 200.
+		switch name {
+		case "queue_depth":
+			values[200] = 50
+		default:
+			values[250] = 50
+		}
+		feed(t, m, values)
+		models[i] = m
+	}
+	got, err := DetectCollective(models, CollectiveOptions{Lookback: 2 * time.Hour, Bucket: 5 * time.Minute, MinMetrics: 2})
+	if err != nil {
+		t.Fatalf("DetectCollective: %v", err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("collective anomalies %+v, want one", got)
+	}
+	a := got[0]
+	if a.Type != TypeCollective || a.Value != 3 || len(a.Metrics) != 3 {
+		t.Errorf("anomaly %+v, want 3 metrics", a)
+	}
+	if want := t0.Add(250 * time.Minute); !a.Timestamp.Equal(want) {
+		t.Errorf("bucket starts %v, want %v", a.Timestamp, want)
+	}
+	if a.Severity != SeverityCritical {
+		t.Errorf("severity %s for 3 of 4 metrics, want critical", a.Severity)
+	}
+
+	if _, err := DetectCollective(models[:1], CollectiveOptions{Lookback: time.Hour, Bucket: time.Minute, MinMetrics: 2}); err == nil {
+		t.Error("DetectCollective accepted a single metric")
+	}
+}
+
+func TestBucketStartAligned(t *testing.T) {
+	ts := time.Date(2026, 1, 5, 10, 7, 31, 0, time.UTC)
+	got := time.Unix(0, bucketStart(ts, 5*time.Minute)).UTC()
+	if want := time.Date(2026, 1, 5, 10, 5, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("bucket start %v, want %v", got, want)
+	}
+}
+
+func TestDetectPeriod(t *testing.T) {
+	tests := []struct {
+		name   string
+		period int
+	}{
+		{"daily at 5 minutes", 288},
+		{"hourly", 24},
+		{"short", 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			noise := noisy(50, 4*tt.period+20, 0, 0.3)
+			values := make([]float64, len(noise))
+			for i := range values {
+				values[i] = math.Sin(2*math.Pi*float64(i)/float64(tt.period)) + noise[i]
+			}
+			if got := DetectPeriod(values); got < tt.period-1 || got > tt.period+1 {
+				t.Errorf("DetectPeriod = %d, want %d", got, tt.period)
+			}
+		})
+	}
+	if got := DetectPeriod(noisy(51, 1000, 0, 1)); got != 0 {
+		t.Errorf("DetectPeriod of white noise = %d, want 0", got)
+	}
+	trend := make([]float64, 1000)
+	for i := range trend {
+		trend[i] = float64(i)
+	}
+	if got := DetectPeriod(trend); got != 0 {
+		t.Errorf("DetectPeriod of a ramp = %d, want 0", got)
+	}
+}
+
+func TestSeasonalAutoPeriod(t *testing.T) {
+	m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: SeasonalPeriod{Auto: true}, RetentionPoints: 256})
+	// 300 points: the period is found at point 256, so most retained points
+	// come from before it.
+	noise := noisy(52, 300, 0, 1)
+	for i := range noise {
+		m.Observe(t0.Add(time.Duration(i)*time.Hour), dailyValue(i)+noise[i], nil)
+	}
+	if p := m.st.Seasonal.Period; p != 24 {
+		t.Errorf("detected period %d, want 24", p)
+	}
+	// The look-back covers points retained from before the period was
+	// found, whose phases count backwards from it.
+	r, err := m.DetectWindow(300*time.Hour, nil)
+	if err != nil {
+		t.Fatalf("DetectWindow: %v", err)
+	}
+	if r.Points != 256 {
+		t.Errorf("points %d, want the 256 retained", r.Points)
+	}
+}

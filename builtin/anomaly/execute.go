@@ -1,0 +1,102 @@
+package anomaly
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/mockforge/mockforged/builtin/anomaly/detect"
+	"github.com/mockforge/mockforged/sdk"
+)
+
+// Error codes of failed results.
+const (
+	codeInvalid      = "invalid_parameters"
+	codeNotFound     = "not_found"
+	codeTooFew       = "too_few_samples"
+	codeStorage      = "storage_error"
+	codeLimit        = "limit_exceeded"
+	codeSessionGone  = "session_not_found"
+	codeOutOfOrder   = "out_of_order"
+	codeInvalidPoint = "invalid_point"
+	codeInternal     = "internal_error"
+)
+
+// opError is a failure with the error code that the result carries.
+type opError struct {
+	code      string
+	msg       string
+	retryable bool
+}
+
+func (e *opError) Error() string { return e.msg }
+
+// maxPointsPerCall bounds the points of one ingest or scan call.
+const maxPointsPerCall = 200000
+
+// Execute runs the operation named by the "operation" parameter.
+func (p *Plugin) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
+	var head struct {
+		Operation string `json:"operation"`
+	}
+	if err := json.Unmarshal(req.Parameters, &head); err != nil {
+		return failed(&opError{code: codeInvalid, msg: fmt.Sprintf("invalid parameters: %v", err)}), nil
+	}
+	run, ok := operations[head.Operation]
+	if !ok {
+		return failed(&opError{code: codeInvalid, msg: fmt.Sprintf(
+			"unknown operation %q: use one of ingest, update_baseline, detect, detect_window, detect_collective, list_metrics, clear_metrics, scan",
+			head.Operation)}), nil
+	}
+	c := p.newCall(ctx, req.TenantID)
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	res, err := run(c, req)
+	if err != nil {
+		return failed(err), nil
+	}
+	res.Message += c.storageNote()
+	return res, nil
+}
+
+// operations maps operation names to their handlers.
+var operations = map[string]func(*call, *sdk.ExecuteRequest) (*sdk.ExecuteResult, error){
+	OpIngest:           (*call).ingest,
+	OpUpdateBaseline:   (*call).updateBaseline,
+	OpDetect:           (*call).detect,
+	OpDetectWindow:     (*call).detectWindow,
+	OpDetectCollective: (*call).detectCollective,
+	OpListMetrics:      (*call).listMetrics,
+	OpClearMetrics:     (*call).clearMetrics,
+	OpScan:             (*call).scan,
+}
+
+func (p *Plugin) newCall(ctx context.Context, tenantID string) *call {
+	p.mu.RLock()
+	cfg, gen := p.cfg, p.cfgGen
+	p.mu.RUnlock()
+	return &call{ctx: ctx, p: p, t: p.tenant(tenantID), cfg: cfg, gen: gen, store: p.storeFor(ctx, tenantID)}
+}
+
+// decode parses the parameters strictly into v.
+func decode(req *sdk.ExecuteRequest, v any) error {
+	if err := req.DecodeParameters(v); err != nil {
+		return &opError{code: codeInvalid, msg: err.Error()}
+	}
+	return nil
+}
+
+// failed converts an error to a failed result with its code.
+func failed(err error) *sdk.ExecuteResult {
+	var oe *opError
+	switch {
+	case errors.As(err, &oe):
+		res := sdk.Failed(oe.code, oe.msg)
+		res.Error.Retryable = oe.retryable
+		return res
+	case errors.Is(err, detect.ErrTooFewSamples):
+		return sdk.Failed(codeTooFew, err.Error())
+	}
+	return sdk.Failed(codeInternal, err.Error())
+}

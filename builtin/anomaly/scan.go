@@ -1,0 +1,156 @@
+package anomaly
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mockforge/mockforged/builtin/anomaly/csvio"
+	"github.com/mockforge/mockforged/builtin/anomaly/detect"
+	"github.com/mockforge/mockforged/sdk"
+)
+
+// scanModelName names the model of a scan that targets no metric.
+const scanModelName = "scan"
+
+// scan scores a batch of points in a scan session. Stored metrics change
+// only when a scan with a metric commits.
+func (c *call) scan(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
+	var params ScanParams
+	if err := decode(req, &params); err != nil {
+		return nil, err
+	}
+	if params.Abort {
+		return c.abortScan(params)
+	}
+	if len(params.Points) > maxPointsPerCall {
+		return nil, checkPointCount(len(params.Points))
+	}
+	s, err := c.scanSession(params)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkScanPoints(params.Points, s.model); err != nil {
+		return nil, err
+	}
+
+	out := ScanResult{SessionID: s.id, Results: make([]csvio.Result, len(params.Points)), Anomalies: []detect.Anomaly{}}
+	for i, pt := range params.Points {
+		res := s.model.Observe(pt.Timestamp.Time, pt.Value, params.Context)
+		out.Results[i] = csvio.Result{Score: res.Score, IsAnomaly: res.IsAnomaly}
+		if res.IsAnomaly {
+			out.Results[i].Severity = string(res.Anomaly.Severity)
+			out.Results[i].Type = string(res.Anomaly.Type)
+			out.Anomalies = append(out.Anomalies, *res.Anomaly)
+		}
+	}
+	if params.Commit {
+		if err := c.commitScan(s); err != nil {
+			return nil, err
+		}
+		out.SessionID, out.Committed = "", true
+	}
+	msg := fmt.Sprintf("scanned %d points, %d anomalies", len(params.Points), len(out.Anomalies))
+	if out.Committed && s.metric != "" {
+		msg += fmt.Sprintf("; stored as metric %s", s.metric)
+	}
+	return sdk.OK(msg, out), nil
+}
+
+// scanSession returns the session to continue, or starts one from the
+// metric's stored model (or an empty model).
+func (c *call) scanSession(params ScanParams) (*session, error) {
+	if params.SessionID != "" {
+		s := c.p.sessions.get(params.SessionID, c.t.id)
+		if s == nil {
+			return nil, &opError{code: codeSessionGone, msg: fmt.Sprintf(
+				"scan session %q not found: it ended, expired after %s idle, or belongs to another tenant; start a new scan",
+				params.SessionID, sessionIdleTimeout)}
+		}
+		if params.Metric != s.metric {
+			return nil, &opError{code: codeInvalid, msg: fmt.Sprintf(
+				"scan session %q targets metric %q, not %q", params.SessionID, s.metric, params.Metric)}
+		}
+		return s, nil
+	}
+	model, err := c.scanStartModel(params.Metric)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{tenant: c.t.id, metric: params.Metric, model: model}
+	if !c.p.sessions.add(s) {
+		return nil, &opError{code: codeLimit, retryable: true, msg: fmt.Sprintf(
+			"%d scan sessions are open: finish or abort one, or wait %s for idle ones to expire", maxSessions, sessionIdleTimeout)}
+	}
+	return s, nil
+}
+
+func (c *call) scanStartModel(metric string) (*detect.Model, error) {
+	if metric == "" {
+		return detect.NewModel(scanModelName, c.cfg.Config)
+	}
+	if err := validMetricName(metric); err != nil {
+		return nil, err
+	}
+	m, found, err := c.model(metric)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		return m.Clone(), nil
+	}
+	return c.newModel(metric, 0)
+}
+
+// checkScanPoints rejects a batch with an invalid point or a point that
+// goes back in time, before any point is scored.
+func checkScanPoints(points []PointParam, m *detect.Model) error {
+	last := m.Newest()
+	seen := m.Samples() > 0
+	for i, pt := range points {
+		if pt.Metric != "" {
+			return &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d: scan points take no metric, the scan has one", i)}
+		}
+		if err := checkValue(pt.Value); err != nil {
+			return &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d: %v", i, err)}
+		}
+		if pt.Timestamp.IsZero() {
+			return &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d: missing timestamp", i)}
+		}
+		if seen && pt.Timestamp.Before(last) {
+			return &opError{code: codeOutOfOrder, msg: fmt.Sprintf(
+				"point %d: timestamp %s is earlier than the previous point %s: send points in time order",
+				i, pt.Timestamp.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano))}
+		}
+		last, seen = pt.Timestamp.Time, true
+	}
+	return nil
+}
+
+// commitScan ends the session and, when it targets a metric, stores its
+// model as that metric.
+//
+// NOTE: the scan started from a copy of the metric's model, so points
+// ingested into the metric while the scan was open are replaced by the
+// commit.
+func (c *call) commitScan(s *session) error {
+	if s.metric != "" {
+		if err := c.save([]*detect.Model{s.model.Clone()}); err != nil {
+			return err
+		}
+	}
+	c.p.sessions.remove(s.id)
+	return nil
+}
+
+func (c *call) abortScan(params ScanParams) (*sdk.ExecuteResult, error) {
+	if len(params.Points) > 0 || params.Commit {
+		return nil, &opError{code: codeInvalid, msg: "abort takes no points and no commit"}
+	}
+	if params.SessionID == "" {
+		return nil, &opError{code: codeInvalid, msg: "abort needs the session_id of the scan to end"}
+	}
+	if s := c.p.sessions.get(params.SessionID, c.t.id); s != nil {
+		c.p.sessions.remove(s.id)
+	}
+	return sdk.OK("scan aborted; nothing was stored", ScanResult{Results: []csvio.Result{}, Anomalies: []detect.Anomaly{}}), nil
+}
