@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mockforge/mockforged/builtin/anomaly"
+	"github.com/mockforge/mockforged/builtin/dbfault"
 	"github.com/mockforge/mockforged/sdk"
 )
 
@@ -19,8 +21,8 @@ type builtinPlugin struct {
 // launches them. Names must be unique and non-empty, which checkBuiltins
 // enforces at start.
 var builtinPlugins = []builtinPlugin{
-	// Each built-in package under builtin/ gets one entry here, for example:
-	// {name: "anomaly", newPlugin: func() sdk.Plugin { return anomaly.New() }},
+	{name: "anomaly", newPlugin: anomaly.New},
+	{name: "dbfault", newPlugin: func() sdk.Plugin { return dbfault.New() }},
 }
 
 // checkBuiltins returns an error when a built-in has an empty name, no

@@ -8,16 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/mockforge/mockforged/host/auth"
 	"github.com/mockforge/mockforged/host/paths"
 	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
 	"github.com/mockforge/mockforged/sdk"
@@ -25,7 +25,7 @@ import (
 
 // envToken is the environment variable that sets the bearer token when
 // --token is not given.
-const envToken = "MOCKFORGE_TOKEN"
+const envToken = auth.EnvToken
 
 // connectTimeout bounds each attempt to connect to the daemon's socket,
 // including the HTTP/2 handshake.
@@ -33,7 +33,8 @@ const connectTimeout = 5 * time.Second
 
 // daemonClient is a connection to the daemon's API.
 type daemonClient struct {
-	api    apiv1.DaemonClient
+	api     apiv1.DaemonClient
+	tenants apiv1.TenantsClient
 	conn   *grpc.ClientConn
 	dialer *socketDialer
 }
@@ -59,20 +60,27 @@ func (a *app) connect() (*daemonClient, error) {
 	dialer := &socketDialer{path: socket}
 	options := []grpc.DialOption{
 		// The unix socket's file mode and the daemon's SO_PEERCRED check
-		// control access, so the transport carries no TLS.
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// control access, so the transport carries no TLS. These
+		// credentials mark the connection as private, which gRPC requires
+		// before it sends the bearer token.
+		grpc.WithTransportCredentials(auth.TransportCredentials()),
 		grpc.WithContextDialer(dialer.dial),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: connectTimeout}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
 	}
 	if token != "" {
-		options = append(options, grpc.WithUnaryInterceptor(authorizationInterceptor(token)))
+		options = append(options, grpc.WithPerRPCCredentials(auth.BearerToken(token)))
 	}
 	conn, err := grpc.NewClient("unix://"+socket, options...)
 	if err != nil {
 		return nil, fmt.Errorf("create a client for the daemon's socket %s: %w", socket, err)
 	}
-	return &daemonClient{api: apiv1.NewDaemonClient(conn), conn: conn, dialer: dialer}, nil
+	return &daemonClient{
+		api:     apiv1.NewDaemonClient(conn),
+		tenants: apiv1.NewTenantsClient(conn),
+		conn:    conn,
+		dialer:  dialer,
+	}, nil
 }
 
 // socketPath returns the absolute path of the --socket flag after checking
@@ -105,16 +113,6 @@ func (a *app) bearerToken() (string, error) {
 		}
 	}
 	return token, nil
-}
-
-// authorizationInterceptor sends token as "authorization: Bearer TOKEN"
-// metadata with every request.
-func authorizationInterceptor(token string) grpc.UnaryClientInterceptor {
-	value := "Bearer " + token
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", value)
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
 }
 
 // close closes the connection. Errors are ignored because every request's
@@ -192,6 +190,16 @@ func (d *socketDialer) report() connectionReport {
 type trackedConn struct {
 	net.Conn
 	dialer *socketDialer
+}
+
+// SyscallConn gives the transport credentials access to the socket, which
+// they need to read the daemon's SO_PEERCRED.
+func (c *trackedConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("connection %T gives no access to its socket", c.Conn)
+	}
+	return sc.SyscallConn()
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {

@@ -88,7 +88,8 @@ func explainStatus(st *status.Status, req requestInfo, conn connectionReport) er
 		if message == "" {
 			message = fmt.Sprintf("plugin %q not found", req.pluginID)
 		}
-		if !strings.Contains(message, "plugins list") {
+		// Messages about tenants and tokens already name their own next step.
+		if !strings.Contains(message, "plugins list") && !strings.Contains(message, "mockforged tenants") {
 			message += `; run "mockforged plugins list" to see the plugins the daemon serves`
 		}
 	case codes.DeadlineExceeded:

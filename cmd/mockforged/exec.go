@@ -67,6 +67,20 @@ func (a *app) runExec(ctx context.Context, id string, opts execOptions) error {
 	if err != nil {
 		return err
 	}
+	return a.callPlugin(ctx, id, params, callOptions{tenant: opts.tenant, timeout: opts.timeout, format: opts.format})
+}
+
+// callOptions are the settings of one plugin call that every command
+// calling a plugin shares.
+type callOptions struct {
+	tenant  string
+	timeout time.Duration
+	format  string
+}
+
+// callPlugin calls plugin id with params, prints the result in the chosen
+// format and returns an error when the call failed.
+func (a *app) callPlugin(ctx context.Context, id string, params []byte, opts callOptions) error {
 	client, err := a.connect()
 	if err != nil {
 		return err

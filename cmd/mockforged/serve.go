@@ -32,6 +32,8 @@ type serveOptions struct {
 	shutdownGrace      time.Duration
 	pluginStartTimeout time.Duration
 	rescanInterval     time.Duration
+	socketGroup        string
+	tenantsFile        string
 }
 
 func (a *app) newServeCommand() *cobra.Command {
@@ -65,6 +67,10 @@ socket. SIGINT or SIGTERM stops the daemon after in-flight calls finish or
 		"maximum time a plugin may take to start and complete its handshake")
 	flags.DurationVar(&opts.rescanInterval, "rescan-interval", defaultRescanInterval,
 		"interval between reads of the plugins directory, in case a file system event was missed")
+	flags.StringVar(&opts.socketGroup, "socket-group", "",
+		"group whose members may connect to the socket (mode 0660); empty keeps mode 0600, for the daemon's user only")
+	flags.StringVar(&opts.tenantsFile, "tenants-file", "",
+		"YAML or JSON file of tenants to create or update at start; unknown fields are rejected")
 	return cmd
 }
 
@@ -118,6 +124,12 @@ func (a *app) daemonOptions(opts serveOptions) (daemon.Options, error) {
 			return daemon.Options{}, usageErrorf("invalid %s %s: it must be positive, such as 10s", d.flag, d.value)
 		}
 	}
+	tenantsFile := ""
+	if opts.tenantsFile != "" {
+		if tenantsFile, err = filepath.Abs(opts.tenantsFile); err != nil {
+			return daemon.Options{}, fmt.Errorf("resolve --tenants-file %q: %w", opts.tenantsFile, err)
+		}
+	}
 	builtins, err := daemonBuiltins(a.builtins)
 	if err != nil {
 		return daemon.Options{}, err
@@ -133,6 +145,8 @@ func (a *app) daemonOptions(opts serveOptions) (daemon.Options, error) {
 		ShutdownGrace:      opts.shutdownGrace,
 		PluginStartTimeout: opts.pluginStartTimeout,
 		RescanInterval:     opts.rescanInterval,
+		SocketGroup:        opts.socketGroup,
+		TenantsFile:        tenantsFile,
 	}, nil
 }
 

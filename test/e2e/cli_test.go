@@ -83,7 +83,7 @@ func TestCLIFirstSession(t *testing.T) {
 	})
 	t.Run("status", func(t *testing.T) {
 		out, errOut, code := d.cli(nil, "status")
-		if code != 0 || !strings.Contains(out, "1 running") {
+		if code != 0 || !strings.Contains(out, "0 failed") {
 			t.Errorf("exit %d, out %q, err %q", code, out, errOut)
 		}
 	})

@@ -9,8 +9,13 @@
 //	hook        a hook plugin that rejects calls whose parameters hold
 //	            "reject": true and counts the calls it saw
 //	panic       panics in Execute
+//	storage     runs the operation in its parameters on sdk.Storage(ctx):
+//	            {"op": "put"|"get"|"delete"|"list", "key": K, "value": V}
 //
-// -X main.id=ID and -X main.version=V override the metadata.
+// -X main.id=ID and -X main.version=V override the metadata, and
+// -X main.caps=a,b sets the declared capabilities (default observability).
+// In every mode that executes, a "sleep_ms" parameter makes Execute wait
+// that long, or until the call's deadline, before it answers.
 package main
 
 import (
@@ -19,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +37,7 @@ var (
 	mode    = "ok"
 	id      = ""
 	version = "1.0.0"
+	caps    = ""
 )
 
 func main() {
@@ -48,6 +55,8 @@ func main() {
 		sdk.Serve(&hookPlugin{noop: noop{id: pick("audit-hook")}})
 	case "panic":
 		sdk.Serve(&noop{id: pick("panicky"), panics: true})
+	case "storage":
+		sdk.Serve(&storagePlugin{noop: noop{id: pick("storage")}})
 	default:
 		sdk.Serve(&noop{id: pick("noop")})
 	}
@@ -83,14 +92,24 @@ func (n *noop) Metadata() sdk.Metadata {
 }
 
 func (n *noop) Capabilities() []sdk.Capability {
-	return []sdk.Capability{sdk.CapabilityObservability}
+	if caps == "" {
+		return []sdk.Capability{sdk.CapabilityObservability}
+	}
+	var out []sdk.Capability
+	for _, c := range strings.Split(caps, ",") {
+		out = append(out, sdk.Capability(c))
+	}
+	return out
 }
 
 func (n *noop) ConfigSchema() []byte { return nil }
 
 func (n *noop) Initialize(context.Context, json.RawMessage) error { return nil }
 
-func (n *noop) Execute(_ context.Context, req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
+func (n *noop) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
+	if err := sleepIfAsked(ctx, req.Parameters); err != nil {
+		return nil, err
+	}
 	if n.panics {
 		panic("deliberate panic for tests")
 	}
@@ -100,6 +119,71 @@ func (n *noop) Execute(_ context.Context, req *sdk.ExecuteRequest) (*sdk.Execute
 func (n *noop) Cleanup(context.Context) error {
 	sdk.Logger().Info("cleanup ran", "plugin", n.id)
 	return nil
+}
+
+// sleepIfAsked waits for the "sleep_ms" parameter, or until ctx ends.
+func sleepIfAsked(ctx context.Context, params json.RawMessage) error {
+	var p struct {
+		SleepMS int `json:"sleep_ms"`
+	}
+	_ = json.Unmarshal(params, &p)
+	if p.SleepMS <= 0 {
+		return nil
+	}
+	select {
+	case <-time.After(time.Duration(p.SleepMS) * time.Millisecond):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// storagePlugin runs one storage operation per call on the calling
+// tenant's storage.
+type storagePlugin struct {
+	noop
+}
+
+func (s *storagePlugin) Capabilities() []sdk.Capability {
+	return []sdk.Capability{sdk.CapabilityFaultInjection}
+}
+
+func (s *storagePlugin) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
+	var p struct {
+		Op    string `json:"op"`
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(req.Parameters, &p); err != nil {
+		return nil, fmt.Errorf("decode parameters: %w", err)
+	}
+	store := sdk.Storage(ctx)
+	switch p.Op {
+	case "put":
+		if err := store.Put(ctx, p.Key, []byte(p.Value)); err != nil {
+			return nil, fmt.Errorf("put %q: %w", p.Key, err)
+		}
+		return sdk.OK("stored", nil), nil
+	case "get":
+		value, found, err := store.Get(ctx, p.Key)
+		if err != nil {
+			return nil, fmt.Errorf("get %q: %w", p.Key, err)
+		}
+		return sdk.OK("read", map[string]any{"found": found, "value": string(value)}), nil
+	case "delete":
+		if err := store.Delete(ctx, p.Key); err != nil {
+			return nil, fmt.Errorf("delete %q: %w", p.Key, err)
+		}
+		return sdk.OK("deleted", nil), nil
+	case "list":
+		keys, err := store.List(ctx, p.Key)
+		if err != nil {
+			return nil, fmt.Errorf("list %q: %w", p.Key, err)
+		}
+		return sdk.OK("listed", map[string]any{"keys": keys}), nil
+	default:
+		return nil, fmt.Errorf("unknown op %q: use put, get, delete or list", p.Op)
+	}
 }
 
 // hookPlugin rejects calls with "reject": true and records what it saw.

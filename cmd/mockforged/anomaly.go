@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/mockforge/mockforged/builtin/anomaly"
+	"github.com/mockforge/mockforged/builtin/anomaly/csvio"
+	"github.com/mockforge/mockforged/builtin/anomaly/evaluate"
+	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
+	"github.com/mockforge/mockforged/sdk"
+)
+
+func (a *app) newAnomalyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "anomaly",
+		Short: "Feed metrics to the anomaly detector and scan or evaluate series",
+		Long: `Drive the built-in anomaly-detector plugin. ingest, detect and scan call
+the plugin through the daemon; CSV files are sent in batches, not one call
+per row. evaluate runs the same detector in this process over labelled
+series and scores it.`,
+		Args: noSubcommand,
+	}
+	cmd.AddCommand(a.newAnomalyIngestCommand(), a.newAnomalyDetectCommand(), a.newAnomalyScanCommand(), a.newAnomalyEvaluateCommand())
+	return cmd
+}
+
+// openInput opens path, or returns stdin for "-".
+func (a *app) openInput(path string) (io.Reader, func(), error) {
+	if path == "-" {
+		return a.in, func() {}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// anomalyExec returns a function that sends one call to the anomaly
+// detector through the daemon.
+func anomalyExec(client *daemonClient, call callOptions) anomaly.ExecuteFunc {
+	return func(ctx context.Context, params json.RawMessage) (*sdk.ExecuteResult, error) {
+		req := &apiv1.ExecuteRequest{PluginId: anomaly.PluginID, ParametersJson: params, TenantId: call.tenant}
+		if call.timeout > 0 {
+			req.Timeout = durationpb.New(call.timeout)
+		}
+		resp, err := client.api.Execute(ctx, req)
+		if err != nil {
+			return nil, client.explain(err, requestInfo{pluginID: anomaly.PluginID, timeout: call.timeout, timeoutFlag: true})
+		}
+		res := &sdk.ExecuteResult{Success: resp.Success, Message: resp.Message, Data: resp.DataJson}
+		if e := resp.Error; e != nil {
+			res.Error = &sdk.ErrorDetail{Code: e.Code, Message: e.Message, Retryable: e.Retryable, Details: e.DetailsJson}
+		}
+		return res, nil
+	}
+}
+
+func (a *app) newAnomalyIngestCommand() *cobra.Command {
+	var call callOptions
+	var file, outOfOrder string
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "ingest METRIC --file points.csv",
+		Short: "Add the points of a timestamp,value CSV to a metric",
+		Long: `Stream a timestamp,value CSV (header optional; RFC 3339, "2006-01-02
+15:04:05" or unix-second timestamps) into METRIC. A bad line stores
+nothing and is reported with its line number.`,
+		Example: "  mockforged anomaly ingest api.latency_ms --file latency.csv\n  tail -n 100 latency.csv | mockforged anomaly ingest api.latency_ms --file -",
+		Args:    cobra.ExactArgs(1),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			order, err := csvio.ParseOutOfOrder(outOfOrder)
+			if err != nil {
+				return usageErrorf("invalid --out-of-order: %v", err)
+			}
+			in, closeIn, err := a.openInput(file)
+			if err != nil {
+				return err
+			}
+			defer closeIn()
+			client, err := a.connect()
+			if err != nil {
+				return err
+			}
+			defer client.close()
+			summary, err := anomaly.IngestCSV(cmd.Context(), in, anomalyExec(client, call), args[0], csvio.ScanOptions{BatchSize: batch, OutOfOrder: order})
+			if err != nil {
+				return err
+			}
+			if call.format == formatJSON {
+				return writeJSON(a.out, summary)
+			}
+			fmt.Fprintf(a.out, "ingested %d points into %s: %d anomalies, %d out-of-order rows dropped\n", summary.Rows, args[0], len(summary.Anomalies), summary.Dropped)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&file, "file", "", `CSV file of timestamp,value rows; "-" reads stdin (required)`)
+	cmd.Flags().StringVar(&outOfOrder, "out-of-order", "reject", "what to do with a row older than the previous one: reject or drop")
+	cmd.Flags().IntVar(&batch, "batch-size", 0, "rows per call (default: the detector's batch size)")
+	_ = cmd.MarkFlagRequired("file")
+	a.addCallFlags(cmd.Flags(), &call)
+	return cmd
+}
+
+func (a *app) newAnomalyDetectCommand() *cobra.Command {
+	var call callOptions
+	var value float64
+	cmd := &cobra.Command{
+		Use:     "detect METRIC --value V",
+		Short:   "Check one value against a metric's baseline without storing it",
+		Example: "  mockforged anomaly detect api.latency_ms --value 950",
+		Args:    cobra.ExactArgs(1),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			params, err := json.Marshal(anomaly.DetectParams{Operation: anomaly.OpDetect, Metric: args[0], Value: &value})
+			if err != nil {
+				return fmt.Errorf("encode parameters: %w", err)
+			}
+			return a.callPlugin(cmd.Context(), anomaly.PluginID, params, call)
+		}),
+	}
+	cmd.Flags().Float64Var(&value, "value", 0, "value to check (required)")
+	_ = cmd.MarkFlagRequired("value")
+	a.addCallFlags(cmd.Flags(), &call)
+	return cmd
+}
+
+func (a *app) newAnomalyScanCommand() *cobra.Command {
+	var call callOptions
+	var metric, outOfOrder string
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "scan FILE.csv",
+		Short: "Stream a timestamp,value CSV through the detector and print each row's verdict",
+		Long: `Stream a timestamp,value CSV through the detector and print every row with
+anomaly_score, is_anomaly, severity and type added (-o csv, the default),
+or as JSON (-o json). Without --metric the scan stores nothing; with it, the
+scanned model is stored as that metric. FILE "-" reads stdin.`,
+		Example: "  mockforged anomaly scan nyc_taxi.csv > scored.csv\n  mockforged anomaly scan cpu.csv --metric host.cpu -o json",
+		Args:    cobra.ExactArgs(1),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			format, err := csvio.ParseFormat(call.format)
+			if err != nil {
+				return usageErrorf("invalid -o: %v", err)
+			}
+			order, err := csvio.ParseOutOfOrder(outOfOrder)
+			if err != nil {
+				return usageErrorf("invalid --out-of-order: %v", err)
+			}
+			in, closeIn, err := a.openInput(args[0])
+			if err != nil {
+				return err
+			}
+			defer closeIn()
+			client, err := a.connect()
+			if err != nil {
+				return err
+			}
+			defer client.close()
+			scorer := anomaly.NewRemoteScorer(anomalyExec(client, call), metric)
+			_, err = csvio.ScanCSV(cmd.Context(), in, a.out, scorer, csvio.ScanOptions{Format: format, BatchSize: batch, OutOfOrder: order})
+			return err
+		}),
+	}
+	cmd.Flags().StringVar(&metric, "metric", "", "store the scanned model as this metric (default: store nothing)")
+	cmd.Flags().StringVar(&outOfOrder, "out-of-order", "reject", "what to do with a row older than the previous one: reject or drop")
+	cmd.Flags().IntVar(&batch, "batch-size", 0, "rows per call (default: the detector's batch size)")
+	cmd.Flags().StringVar(&call.tenant, "tenant", "", "tenant on whose behalf the plugin is called")
+	cmd.Flags().DurationVar(&call.timeout, "timeout", 0, "deadline of each batch call, such as 5s (default: the daemon's default timeout)")
+	addOutputFlag(cmd.Flags(), &call.format, "csv", formatJSON)
+	a.addTokenFlag(cmd.Flags())
+	return cmd
+}
+
+func (a *app) newAnomalyEvaluateCommand() *cobra.Command {
+	var dataDir, windows, format string
+	cmd := &cobra.Command{
+		Use:   "evaluate --data DIR --windows windows.json",
+		Short: "Score the detector on labelled series with window-based scoring",
+		Long: `Run the detector, with its default config, over every series listed in a
+windows file (a JSON object from series path to labelled anomaly windows)
+and report precision, recall, detection delay and the window score in the
+standard, low-false-positive and low-false-negative profiles, per file and
+in total. It runs in this process and needs no daemon.`,
+		Example: "  mockforged anomaly evaluate --data nab/data --windows nab/windows.json",
+		Args:    cobra.NoArgs,
+		RunE: a.action(func(*cobra.Command, []string) error {
+			start := time.Now()
+			report, err := evaluate.Evaluate(dataDir, windows, evaluate.Options{Detector: evaluate.DefaultDetector()})
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, report)
+			}
+			if err := report.Print(a.out); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "evaluated in %s\n", time.Since(start).Round(time.Millisecond))
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "", "directory the series paths in the windows file are relative to (required)")
+	cmd.Flags().StringVar(&windows, "windows", "", "JSON file of labelled anomaly windows per series (required)")
+	_ = cmd.MarkFlagRequired("data")
+	_ = cmd.MarkFlagRequired("windows")
+	addOutputFlag(cmd.Flags(), &format, formatText, formatJSON)
+	return cmd
+}
