@@ -6,6 +6,8 @@ PLUGINS_DIR ?= plugins.d
 DATA_DIR ?= .data
 SOCKET ?=
 PROTO_FILES := $(wildcard proto/*/v1/*.proto)
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 # -race needs cgo; the machine has gcc.
 TEST_FLAGS ?= -race -timeout 20m
 
