@@ -41,8 +41,14 @@ func newOtherUserClient(t *testing.T, socket string, shared string) *otherUserCl
 
 func (c *otherUserClient) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
+	return c.runWithEnv(nil, args...)
+}
+
+// runWithEnv runs the client with extra environment variables.
+func (c *otherUserClient) runWithEnv(env []string, args ...string) (stdout, stderr string, code int) {
+	c.t.Helper()
 	cmd := exec.Command("setpriv", append([]string{"--reuid=" + otherUID, "--regid=" + otherUID, "--clear-groups", c.bin, "--socket", c.socket}, args...)...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/"}
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/"}, env...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -112,6 +118,12 @@ func TestTenantTokenIsolationAcrossUsers(t *testing.T) {
 		}
 		if _, errOut, code := client.run("--token", tokenA, "tenants", "get", "alpha"); code != 0 {
 			t.Errorf("alpha reading its own record: exit %d, err %q", code, errOut)
+		}
+		if _, errOut, code := client.runWithEnv([]string{"MOCKFORGE_TOKEN=" + tokenA}, "exec", "noop"); code != 0 {
+			t.Errorf("exec with alpha's token in MOCKFORGE_TOKEN: exit %d, err %q", code, errOut)
+		}
+		if _, errOut, code := client.runWithEnv([]string{"MOCKFORGE_TOKEN=" + tokenA}, "exec", "noop", "--tenant", "beta"); code == 0 {
+			t.Errorf("MOCKFORGE_TOKEN of alpha acting as beta succeeded; stderr %q", errOut)
 		}
 	})
 	t.Run("other tenant", func(t *testing.T) {
