@@ -95,7 +95,10 @@ func explainStatus(st *status.Status, req requestInfo, conn connectionReport) er
 	case codes.DeadlineExceeded:
 		message = timeoutMessage(req, message)
 	case codes.Unauthenticated:
-		message = fmt.Sprintf("%s; pass a valid token with --token or %s", message, envToken)
+		// The daemon's messages usually name the token options already.
+		if !strings.Contains(message, "--token") {
+			message = fmt.Sprintf("%s; pass a valid token with --token or %s", message, envToken)
+		}
 	case codes.Canceled:
 		message = "request canceled: " + message
 	case codes.Unimplemented:

@@ -10,7 +10,8 @@ import (
 
 // ResolveTenant returns the tenant the request in ctx acts as. An
 // administrator may name any tenant and gets Config.DefaultTenant when it
-// names none. A token holder gets its token's tenant when it names none,
+// names none, or the tenant of its token when it presents one. A token
+// holder gets its token's tenant when it names none,
 // and PermissionDenied when it names another. That refusal is logged with
 // the caller's uid and the token's ID, never with the token.
 func (a *Authenticator) ResolveTenant(ctx context.Context, requested string) (string, error) {
@@ -21,6 +22,10 @@ func (a *Authenticator) ResolveTenant(ctx context.Context, requested string) (st
 	switch {
 	case caller.Admin && requested != "":
 		return requested, nil
+	case caller.Admin && caller.Tenant != "":
+		// An administrator who presents a token acts as its tenant, so that
+		// trying a tenant's token shows what the tenant may do.
+		return caller.Tenant, nil
 	case caller.Admin && a.cfg.DefaultTenant != "":
 		return a.cfg.DefaultTenant, nil
 	case caller.Admin:

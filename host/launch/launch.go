@@ -61,6 +61,7 @@ type Process struct {
 	StorageBrokerID uint32
 
 	client   *goplugin.Client
+	cmd      *exec.Cmd
 	log      hclog.Logger
 	exited   chan struct{}
 	stopOnce sync.Once
@@ -104,10 +105,45 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	})
 	p, err := connect(ctx, client, cp, cfg, log)
 	if err != nil {
+		killGroup(cmd)
 		client.Kill()
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
+	p.cmd = cmd
 	return p, nil
+}
+
+// killGroup kills the plugin's whole process group. A plugin started
+// through a wrapper, such as a shell script that does not exec, leaves
+// children that hold its output pipes open; go-plugin waits for those
+// pipes, so they must die with the plugin.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// groupKillDelay is how long Stop lets go-plugin end the process gently
+// before the whole process group is killed.
+const groupKillDelay = 2 * time.Second
+
+// kill ends the process through go-plugin and, if that has not finished
+// after groupKillDelay, kills the process group so that it can.
+func (p *Process) kill() {
+	done := make(chan struct{})
+	go func() {
+		p.client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(groupKillDelay):
+		killGroup(p.cmd)
+		<-done
+	}
+	// Children of the plugin outlive it unless its group is killed too.
+	killGroup(p.cmd)
 }
 
 func versionedPlugins(cp *clientPlugin) map[int]goplugin.PluginSet {
@@ -204,8 +240,8 @@ func explainStartError(err error) error {
 	switch {
 	case strings.Contains(lower, "incompatible api version"):
 		return fmt.Errorf("unsupported plugin protocol: %s; the daemon supports protocol versions %v, rebuild the plugin against a matching SDK", first, SupportedProtocolVersions)
-	case strings.Contains(lower, unrecognized):
-		line := strings.TrimSpace(first[strings.Index(strings.ToLower(first), unrecognized)+len(unrecognized):])
+	case hasFoldedPrefix(first, unrecognized):
+		line := strings.TrimSpace(first[len(unrecognized):])
 		if line == "" {
 			return errors.New("process exited before completing the handshake; is it a mockforged plugin calling sdk.Serve?")
 		}
@@ -220,6 +256,14 @@ func explainStartError(err error) error {
 		return errors.New("not an executable program for this system (exec format error)")
 	}
 	return fmt.Errorf("start plugin: %s", first)
+}
+
+// hasFoldedPrefix reports whether s starts with prefix, ignoring case. It
+// compares the original bytes because lowercasing can change the length of
+// the plugin's text that go-plugin quotes, so offsets found in a lowercased
+// copy are not valid in s.
+func hasFoldedPrefix(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // Exited is closed when the process has exited.
@@ -258,7 +302,7 @@ func (p *Process) Stop(cleanupTimeout time.Duration) {
 			}
 			cancel()
 		}
-		p.client.Kill()
+		p.kill()
 		p.log.Info("plugin stopped", "pid", p.Pid)
 	})
 }
@@ -266,7 +310,7 @@ func (p *Process) Stop(cleanupTimeout time.Duration) {
 // Kill ends the process without Cleanup.
 func (p *Process) Kill() {
 	p.stopOnce.Do(func() { close(p.stopping) })
-	p.client.Kill()
+	p.kill()
 }
 
 // clientPlugin is the host half of go-plugin's plugin pair.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -453,5 +454,49 @@ func TestPluginEnvironmentStripped(t *testing.T) {
 	}
 	if strings.Contains(string(env), "MOCKFORGE_TEST_SECRET") {
 		t.Errorf("plugin environment contains the daemon's secret: %q", env)
+	}
+}
+
+// processesRunning lists the pids whose command line is exactly args.
+func processesRunning(args ...string) []int {
+	want := strings.Join(args, "\x00") + "\x00"
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && string(data) == want {
+			var pid int
+			fmt.Sscan(e.Name(), &pid)
+			if !processGone(pid) {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+func TestWrapperScriptChildrenDoNotOutliveRejection(t *testing.T) {
+	d := startDaemon(t)
+	script := filepath.Join(d.pluginsDir, ".wrapper.tmp")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep 987\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(d.pluginsDir, "wrapper")
+	if err := os.Rename(script, path); err != nil {
+		t.Fatal(err)
+	}
+	p := d.waitState(path, failed, 15*time.Second)
+	if !strings.Contains(p.Reason, "start timeout") {
+		t.Errorf("reason %q does not name the start timeout", p.Reason)
+	}
+	waitFor(t, 5*time.Second, "the wrapper's child gone", func() bool { return len(processesRunning("sleep", "987")) == 0 })
+
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("daemon did not exit after SIGTERM")
 	}
 }
