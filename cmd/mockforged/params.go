@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mockforge/mockforged/sdk"
 )
@@ -50,6 +51,11 @@ func buildParameters(assignments []string, paramsFile string, stdin io.Reader) (
 // value is decoded when it is valid JSON (a number, true, false, null, a
 // quoted string, an object or an array) and is a string otherwise.
 func parseParam(assignment string) ([]string, any, error) {
+	// JSON encoding would replace each invalid byte with U+FFFD, so the
+	// plugin would get a different key or value than the one typed.
+	if !utf8.ValidString(assignment) {
+		return nil, nil, usageErrorf("invalid --param %q: it is not valid UTF-8; pass keys and values as UTF-8 text", assignment)
+	}
 	key, raw, found := strings.Cut(assignment, "=")
 	if !found {
 		return nil, nil, usageErrorf("invalid --param %q: expected key=value, for example --param count=3", assignment)
@@ -140,6 +146,10 @@ func checkJSONObject(data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errors.New(`is empty; it must contain a JSON object such as {"count": 3}`)
 	}
+	if !utf8.Valid(data) {
+		line, column := position(data, invalidUTF8Offset(data))
+		return fmt.Errorf("contains invalid UTF-8 at line %d, column %d; save the file as UTF-8", line, column)
+	}
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	var value any
 	if err := decoder.Decode(&value); err != nil {
@@ -156,6 +166,19 @@ func checkJSONObject(data []byte) error {
 		return fmt.Errorf("contains data after the JSON object at line %d, column %d; put everything in one object", line, column)
 	}
 	return nil
+}
+
+// invalidUTF8Offset returns the offset of the first byte of data that does
+// not start a valid UTF-8 sequence, or len(data) when there is none.
+func invalidUTF8Offset(data []byte) int {
+	for offset := 0; offset < len(data); {
+		r, size := utf8.DecodeRune(data[offset:])
+		if r == utf8.RuneError && size <= 1 {
+			return offset
+		}
+		offset += size
+	}
+	return len(data)
 }
 
 // describeJSONError adds the line and column to a JSON syntax error.

@@ -84,6 +84,8 @@ func TestBuildParametersErrors(t *testing.T) {
 		{name: "leading dot", assignments: []string{".a=1"}, want: `invalid --param ".a=1": key ".a" has an empty part between dots`, usage: true},
 		{name: "double dot", assignments: []string{"a..b=1"}, want: `key "a..b" has an empty part`, usage: true},
 		{name: "trailing dot", assignments: []string{"a.=1"}, want: `key "a." has an empty part`, usage: true},
+		{name: "key not UTF-8", assignments: []string{"\xfe=1"}, want: `invalid --param "\xfe=1": it is not valid UTF-8`, usage: true},
+		{name: "value not UTF-8", assignments: []string{"k=a\xff"}, want: `invalid --param "k=a\xff": it is not valid UTF-8`, usage: true},
 		{name: "file is array", file: `[1, 2]`, want: `must contain a JSON object such as {"count": 3}, not an array`},
 		{name: "file is string", file: `"x"`, want: `not a string`},
 		{name: "file is number", file: `12`, want: `not a number`},
@@ -92,6 +94,7 @@ func TestBuildParametersErrors(t *testing.T) {
 		{name: "file has syntax error", file: "{\n  \"a\": ,\n}", want: `contains invalid JSON: invalid character ',' looking for beginning of value at line 2, column 8`},
 		{name: "file ends early", file: `{"a": 1`, want: `the JSON ends early`},
 		{name: "file has trailing data", file: "{\"a\": 1}\n{\"b\": 2}", want: `contains data after the JSON object at line 2, column 1`},
+		{name: "file not UTF-8", file: "{\n  \"a\": \"\xff\"\n}", want: `contains invalid UTF-8 at line 2, column 9; save the file as UTF-8`},
 		{name: "file has stray brace", file: `{"a": 1}}`, want: `contains data after the JSON object at line 1, column 9`},
 	}
 	for _, tt := range tests {

@@ -21,7 +21,8 @@ type Schema struct {
 
 // CompileSchema compiles a JSON Schema document. The document's $schema
 // selects the draft; draft 2020-12 applies when it names none. Empty input
-// returns a nil *Schema.
+// returns a nil *Schema. A $ref to any document other than the schema itself
+// or a standard metaschema fails with ErrExternalRef.
 func CompileSchema(pluginID string, doc []byte) (*Schema, error) {
 	if len(bytes.TrimSpace(doc)) == 0 {
 		return nil, nil
@@ -32,15 +33,34 @@ func CompileSchema(pluginID string, doc []byte) (*Schema, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(noExternalRefs{})
 	url := "mockforged:///plugins/" + pluginID + "/config.schema.json"
 	if err := c.AddResource(url, parsed); err != nil {
 		return nil, fmt.Errorf("config schema of plugin %s: %w", pluginID, err)
 	}
 	sch, err := c.Compile(url)
+	var loadErr *jsonschema.LoadURLError
+	if errors.As(err, &loadErr) && errors.Is(loadErr.Err, ErrExternalRef) {
+		return nil, fmt.Errorf("config schema of plugin %s %w (%s); put every definition in the schema itself, under $defs", pluginID, ErrExternalRef, loadErr.URL)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config schema of plugin %s is invalid: %w", pluginID, err)
 	}
 	return &Schema{schema: sch}, nil
+}
+
+// ErrExternalRef is returned by CompileSchema for a schema that refers to a
+// document outside itself.
+var ErrExternalRef = errors.New("refers to a document outside the schema")
+
+// noExternalRefs is the schema compiler's loader for every URL that is not a
+// JSON Schema metaschema (those are embedded in the library). The library's
+// default loader reads file:// URLs, so a plugin's schema could make the
+// daemon read, or block on, any local file such as a FIFO or /dev/zero.
+type noExternalRefs struct{}
+
+func (noExternalRefs) Load(string) (any, error) {
+	return nil, ErrExternalRef
 }
 
 // Violation is one failing location of a config.

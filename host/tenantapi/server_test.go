@@ -22,7 +22,7 @@ import (
 
 // startServer serves the Tenants service on a unix socket at socket, the way
 // the daemon does, and returns the tenant store behind it.
-func startServer(t *testing.T, socket string, adminUIDs []uint32, opts auth.SocketOptions) *tenant.Manager {
+func startServer(t testing.TB, socket string, adminUIDs []uint32, opts auth.SocketOptions) *tenant.Manager {
 	t.Helper()
 	m, err := tenant.Open(filepath.Join(t.TempDir(), tenant.StoreFileName), tenant.Options{})
 	if err != nil {

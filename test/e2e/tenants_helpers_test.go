@@ -142,8 +142,6 @@ func runServeExpectingFailure(t *testing.T, args ...string) (output string, code
 	return string(out), 0
 }
 
-func limitOf(n int64) *apiv1.Limit { return &apiv1.Limit{Kind: &apiv1.Limit_Max{Max: n}} }
-
 func ctxTimeout(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
