@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # -race needs cgo; the machine has gcc.
 TEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build run test vet staticcheck generate bench clean
+.PHONY: all build run test vet staticcheck generate bench fuzz fuzz-short clean
 
 all: build
 
@@ -37,6 +37,31 @@ staticcheck:
 
 test: vet
 	$(GO) test $(TEST_FLAGS) ./...
+	$(MAKE) fuzz-short
+
+# Fuzz targets as package:FuzzName. go test runs their seed corpora in
+# every test run; fuzz-short and fuzz also search for new inputs.
+FUZZ_TARGETS := \
+	./cmd/mockforged:FuzzBuildParameters \
+	./host/pluginconfig:FuzzCompileAndValidate \
+	./host/pluginconfig:FuzzSplitEnabled \
+	./host/tenant:FuzzParseFile \
+	./builtin/anomaly/csvio:FuzzScanCSV \
+	./host/launch:FuzzExplainStartError \
+	./host/api:FuzzDaemonRequest \
+	./host/tenantapi:FuzzTenantsRequest
+FUZZ_SHORT_TIME ?= 3s
+FUZZ_TIME ?= 2m
+
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_SHORT_TIME) "$${t%%:*}" || exit 1; \
+	done
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_TIME) "$${t%%:*}" || exit 1; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -count 6 ./test/bench/ | tee bench.txt
