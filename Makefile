@@ -30,6 +30,8 @@ run: build
 	$(BIN)/mockforged serve --plugins-dir $(PLUGINS_DIR) --data-dir $(DATA_DIR) $(if $(SOCKET),--socket $(SOCKET))
 
 vet:
+	@unformatted=$$(gofmt -l cmd host sdk builtin examples test proto); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
 staticcheck:

@@ -35,8 +35,8 @@ const connectTimeout = 5 * time.Second
 type daemonClient struct {
 	api     apiv1.DaemonClient
 	tenants apiv1.TenantsClient
-	conn   *grpc.ClientConn
-	dialer *socketDialer
+	conn    *grpc.ClientConn
+	dialer  *socketDialer
 }
 
 // addTokenFlag adds --token to a client command's flags.
