@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"github.com/mockforge/mockforged/builtin/anomaly"
+	"github.com/mockforge/mockforged/builtin/chaosmesh"
 	"github.com/mockforge/mockforged/builtin/dbfault"
+	"github.com/mockforge/mockforged/builtin/prommetrics"
 	"github.com/mockforge/mockforged/sdk"
 )
 
@@ -23,6 +25,8 @@ type builtinPlugin struct {
 var builtinPlugins = []builtinPlugin{
 	{name: "anomaly", newPlugin: anomaly.New},
 	{name: "dbfault", newPlugin: func() sdk.Plugin { return dbfault.New() }},
+	{name: "chaosmesh", newPlugin: chaosmesh.New},
+	{name: "prommetrics", newPlugin: prommetrics.New},
 }
 
 // checkBuiltins returns an error when a built-in has an empty name, no

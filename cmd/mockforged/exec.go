@@ -42,8 +42,8 @@ false, null, a quoted string, an object or an array) and is a string
 otherwise. A dotted key sets a key inside an object: --param db.port=5432
 gives {"db": {"port": 5432}}. --param values override keys of --params-file,
 and a later --param overrides an earlier one.`,
-		Example: `  mockforged exec dbfault --param fault=latency --param latency_ms=250
-  mockforged exec dbfault --params-file call.json --param target.port=5432 --timeout 5s -o json`,
+		Example: `  mockforged exec db-fault-simulator --param fault_type=slow_query --param latency_ms=250
+  mockforged exec db-fault-injector --params-file fault.json --param duration=2m --timeout 5s -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
 			return a.runExec(cmd.Context(), args[0], opts)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mockforge/mockforged/host/daemon"
+	"github.com/mockforge/mockforged/host/metrics"
 	"github.com/mockforge/mockforged/host/paths"
 )
 
@@ -34,6 +35,7 @@ type serveOptions struct {
 	rescanInterval     time.Duration
 	socketGroup        string
 	tenantsFile        string
+	metricsListen      string
 }
 
 func (a *app) newServeCommand() *cobra.Command {
@@ -68,9 +70,11 @@ socket. SIGINT or SIGTERM stops the daemon after in-flight calls finish or
 	flags.DurationVar(&opts.rescanInterval, "rescan-interval", defaultRescanInterval,
 		"interval between reads of the plugins directory, in case a file system event was missed")
 	flags.StringVar(&opts.socketGroup, "socket-group", "",
-		"group whose members may connect to the socket (mode 0660); empty keeps mode 0600, for the daemon's user only")
+		"group whose members may connect to the socket (mode 0660; a socket directory the daemon creates gets mode 0710 and this group); empty keeps mode 0600, for the daemon's user only")
 	flags.StringVar(&opts.tenantsFile, "tenants-file", "",
 		"YAML or JSON file of tenants to create or update at start; unknown fields are rejected")
+	flags.StringVar(&opts.metricsListen, "metrics-listen", "",
+		"host:port where the daemon serves Prometheus metrics at /metrics, such as 127.0.0.1:9464; an empty host means 127.0.0.1; empty turns them off")
 	return cmd
 }
 
@@ -130,6 +134,11 @@ func (a *app) daemonOptions(opts serveOptions) (daemon.Options, error) {
 			return daemon.Options{}, fmt.Errorf("resolve --tenants-file %q: %w", opts.tenantsFile, err)
 		}
 	}
+	if opts.metricsListen != "" {
+		if _, err := metrics.ListenAddress(opts.metricsListen); err != nil {
+			return daemon.Options{}, usageErrorf("--metrics-listen: %w", err)
+		}
+	}
 	builtins, err := daemonBuiltins(a.builtins)
 	if err != nil {
 		return daemon.Options{}, err
@@ -147,6 +156,7 @@ func (a *app) daemonOptions(opts serveOptions) (daemon.Options, error) {
 		RescanInterval:     opts.rescanInterval,
 		SocketGroup:        opts.socketGroup,
 		TenantsFile:        tenantsFile,
+		MetricsListen:      opts.metricsListen,
 	}, nil
 }
 

@@ -65,6 +65,8 @@ type Server struct {
 	auth           Authorizer
 	gate           Admitter
 	log            hclog.Logger
+	// metrics, when set, records every Execute request.
+	metrics Metrics
 }
 
 var _ apiv1.DaemonServer = (*Server)(nil)
@@ -160,7 +162,9 @@ func (s *Server) ReloadPlugins(ctx context.Context, req *apiv1.ReloadPluginsRequ
 }
 
 // Execute calls a plugin.
-func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (*apiv1.ExecuteResponse, error) {
+func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (resp *apiv1.ExecuteResponse, err error) {
+	call := &callRecord{start: time.Now()}
+	defer func() { s.observeCall(call, req, resp, err) }()
 	if req.PluginId == "" {
 		return nil, status.Error(codes.InvalidArgument, "plugin id is required")
 	}
@@ -183,14 +187,17 @@ func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (*apiv1
 		return nil, err
 	}
 	caps, err := s.reg.Capabilities(req.PluginId)
+	call.pluginFound(req.PluginId, err)
 	if err != nil {
 		return nil, err
 	}
 	release, err := s.gate.Admit(ctx, tenantID, caps, timeout)
 	if err != nil {
+		s.observeRejection(tenantID, err)
 		return nil, err
 	}
 	defer release()
+	call.tenantID = tenantID
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 

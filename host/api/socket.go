@@ -3,23 +3,38 @@ package api
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/mockforge/mockforged/host/paths"
 )
 
 // PrepareSocketDir checks the socket path's length and creates its
-// directory with mode 0700 when missing. It rejects a directory that
-// another user owns or that others may write, because they could replace
-// the socket.
-func PrepareSocketDir(path string) error {
+// directory when missing: with mode 0700, or, when group is set, with mode
+// 0710 and that group, so that the group's members can reach a socket that
+// allows them. It rejects a directory that another user owns or that others
+// may write, because they could replace the socket. An existing directory
+// keeps its mode and group.
+func PrepareSocketDir(path, group string) error {
 	if err := paths.CheckSocketPath(path); err != nil {
 		return err
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	_, statErr := os.Stat(dir)
+	mode := os.FileMode(0o700)
+	if group != "" {
+		// Parents the daemon creates must let the group's members pass.
+		mode = 0o711
+	}
+	if err := os.MkdirAll(dir, mode); err != nil {
 		return fmt.Errorf("create socket directory %s: %w", dir, err)
+	}
+	if os.IsNotExist(statErr) && group != "" {
+		if err := shareWithGroup(dir, group); err != nil {
+			return err
+		}
 	}
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -34,6 +49,26 @@ func PrepareSocketDir(path string) error {
 	}
 	if info.Mode().Perm()&0o002 != 0 && info.Mode()&os.ModeSticky == 0 {
 		return fmt.Errorf("socket directory %s is writable by everyone (mode %04o); run chmod o-w on it or choose another --socket", dir, info.Mode().Perm())
+	}
+	return nil
+}
+
+// shareWithGroup gives dir to group with mode 0710: members may traverse
+// it to the socket but not list or change it.
+func shareWithGroup(dir, group string) error {
+	gid, err := strconv.Atoi(group)
+	if err != nil {
+		g, lookupErr := user.LookupGroup(group)
+		if lookupErr != nil {
+			return fmt.Errorf("socket group %q: %w; name an existing group or its numeric id", group, lookupErr)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	if err := os.Chown(dir, -1, gid); err != nil {
+		return fmt.Errorf("give socket directory %s to group %s: %w", dir, group, err)
+	}
+	if err := os.Chmod(dir, 0o710); err != nil {
+		return fmt.Errorf("set mode of socket directory %s: %w", dir, err)
 	}
 	return nil
 }

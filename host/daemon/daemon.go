@@ -26,6 +26,9 @@ import (
 	"github.com/mockforge/mockforged/host/pluginconfig"
 	"github.com/mockforge/mockforged/host/pluginfile"
 	"github.com/mockforge/mockforged/host/registry"
+	"github.com/mockforge/mockforged/host/scenarioapi"
+	"github.com/mockforge/mockforged/host/scenariorun"
+	"github.com/mockforge/mockforged/host/scenariostore"
 	"github.com/mockforge/mockforged/host/tenant"
 	"github.com/mockforge/mockforged/host/tenantapi"
 	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
@@ -111,7 +114,13 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer tenants.Close()
 
-	if err := api.PrepareSocketDir(opts.SocketPath); err != nil {
+	daemonMetrics, stopMetrics, err := startMetrics(opts, log.Named("metrics"))
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+
+	if err := api.PrepareSocketDir(opts.SocketPath, opts.SocketGroup); err != nil {
 		return err
 	}
 	listener, err := auth.Listen(opts.SocketPath, auth.SocketOptions{Group: opts.SocketGroup})
@@ -128,7 +137,9 @@ func Run(ctx context.Context, opts Options) error {
 		StartTimeout: opts.PluginStartTimeout,
 		HostHooks:    hooks.Chain{hooks.NewAudit(auditFile)},
 		Storage:      tenants.NewStorageServer,
+		Metrics:      daemonMetrics,
 	})
+	daemonMetrics.WatchPlugins(reg.List)
 
 	authn := auth.New(auth.Config{
 		AdminUIDs:     auth.DefaultAdminUIDs(),
@@ -148,14 +159,23 @@ func Run(ctx context.Context, opts Options) error {
 	healthSrv := health.NewServer()
 	healthpb.RegisterHealthServer(server, healthSrv)
 	reflection.Register(server)
-	apiv1.RegisterDaemonServer(server, api.NewServer(reg, api.Info{
+	apiServer := api.NewServer(reg, api.Info{
 		Version:    opts.Version,
 		StartedAt:  time.Now(),
 		PluginsDir: opts.PluginsDir,
 		DataDir:    opts.DataDir,
 		Socket:     opts.SocketPath,
-	}, opts.DefaultCallTimeout, authn, tenantGate{tenants}, log.Named("api")))
+	}, opts.DefaultCallTimeout, authn, tenantGate{tenants}, log.Named("api"))
+	apiServer.SetMetrics(daemonMetrics)
+	apiv1.RegisterDaemonServer(server, apiServer)
 	apiv1.RegisterTenantsServer(server, tenantapi.New(tenants, authn))
+	scenarios, probeURLs := scenariostore.New(tenants), scenariorun.ProbeURLsFromEnv()
+	runner := scenariorun.New(scenariorun.Options{Store: scenarios, Executor: daemonMetrics.ObserveExecutor(reg), Gate: scenariorun.TenantGate{Manager: tenants},
+		Logger: log.Named("scenarios"), DefaultCallTimeout: opts.DefaultCallTimeout, ProbeURLs: probeURLs})
+	if err := runner.Start(); err != nil {
+		return err
+	}
+	apiv1.RegisterScenariosServer(server, scenarioapi.New(scenarios, runner, tenants, authn, probeURLs))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(listener) }()
@@ -196,6 +216,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	stopWatch()
 	healthSrv.Shutdown()
+	stopScenarios(runner, opts.ShutdownGrace)
 	shutdown(server, reg, opts.ShutdownGrace, log)
 	log.Info("daemon stopped")
 	return runErr
@@ -210,6 +231,14 @@ func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
+}
+
+// stopScenarios interrupts the running executions and runs their
+// rollbacks while the plugins still serve, within grace.
+func stopScenarios(runner *scenariorun.Orchestrator, grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	runner.Stop(ctx)
 }
 
 // shutdown stops the API once in-flight calls finished or the grace period

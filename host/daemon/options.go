@@ -55,4 +55,8 @@ type Options struct {
 	// plugin processes. Default: PATH, HOME, TMPDIR, TZ, LANG, LC_ALL,
 	// KUBECONFIG.
 	PluginEnv []string
+	// MetricsListen, when set, is the host:port where the daemon serves its
+	// Prometheus metrics at /metrics. An empty host means 127.0.0.1. Empty
+	// turns the metrics off.
+	MetricsListen string
 }

@@ -65,9 +65,13 @@ func (r *Registry) Execute(ctx context.Context, id string, req *pluginv1.Execute
 		HookFailures:  failures,
 		Duration:      call.Duration,
 	}
+	for _, f := range failures {
+		r.opts.Metrics.HookFailed(f.Hook, string(f.Point))
+	}
 	if err != nil {
 		var aborted *hooks.AbortedError
 		if errors.As(err, &aborted) {
+			r.opts.Metrics.HookFailed(aborted.Hook, string(hooks.BeforeExecute))
 			return res, status.Error(codes.FailedPrecondition, err.Error())
 		}
 		return res, err

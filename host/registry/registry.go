@@ -75,6 +75,9 @@ type Options struct {
 	HostHooks hooks.Chain
 	// Storage, when set, returns the storage server offered to a plugin.
 	Storage func(pluginID string) pluginv1.StorageServer
+	// Metrics receives restarts, launch failures and hook failures.
+	// Default: they are not recorded.
+	Metrics Metrics
 }
 
 func (o *Options) setDefaults() {
@@ -95,6 +98,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxRestartBackoff <= 0 {
 		o.MaxRestartBackoff = 30 * time.Second
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 }
 

@@ -164,6 +164,7 @@ func (s *source) load(force bool) error {
 	s.mu.Unlock()
 	blob, err := s.addBinary()
 	if err != nil {
+		s.r.opts.Metrics.LaunchFailed(err)
 		if cur != nil && state == Running {
 			log.Error("replacement rejected; the previous version keeps serving", "error", err)
 			s.mu.Lock()
@@ -180,6 +181,7 @@ func (s *source) load(force bool) error {
 	}
 	inst, err := s.r.startInstance(s, blob)
 	if err != nil {
+		s.r.opts.Metrics.LaunchFailed(err)
 		if cur != nil && state == Running {
 			log.Error("replacement failed; the previous version keeps serving", "sha256", blob.Hex(), "error", err)
 			s.mu.Lock()
@@ -192,6 +194,13 @@ func (s *source) load(force bool) error {
 		return err
 	}
 	s.swap(inst, blob)
+	if cur != nil {
+		reason := RestartReplace
+		if force {
+			reason = RestartReload
+		}
+		s.r.opts.Metrics.PluginRestarted(inst.id, reason)
+	}
 	return nil
 }
 
@@ -254,6 +263,7 @@ func (s *source) crashed(inst *instance) {
 	s.reason = fmt.Sprintf("process exited unexpectedly; restarting in %s", delay)
 	s.mu.Unlock()
 	s.r.log.Error("plugin process exited unexpectedly; restarting", "plugin", inst.id, "pid", inst.proc.Pid, "file", s.display, "delay", delay)
+	s.r.opts.Metrics.PluginRestarted(inst.id, RestartCrash)
 	inst.proc.Kill()
 	s.scheduleRestart(inst, delay)
 }
@@ -272,6 +282,7 @@ func (s *source) restart(crashed *instance) {
 	s.mu.Unlock()
 	inst, err := s.r.startInstance(s, crashed.blob)
 	if err != nil {
+		s.r.opts.Metrics.LaunchFailed(err)
 		s.mu.Lock()
 		s.backoff = min(2*s.backoff, s.r.opts.MaxRestartBackoff)
 		delay := s.backoff
