@@ -137,7 +137,7 @@ func (p *Plugin) listProxies() *sdk.ExecuteResult {
 			Faults:      len(p.faultsOfLocked(name)),
 		})
 	}
-	return sdk.OK(fmt.Sprintf("%d proxies", len(infos)), map[string]any{"proxies": infos})
+	return sdk.OK(countNoun(len(infos), "proxy", "proxies"), map[string]any{"proxies": infos})
 }
 
 func (p *Plugin) addFault(req *sdk.ExecuteRequest, prm params, keys []string) (*sdk.ExecuteResult, error) {
@@ -232,7 +232,7 @@ func (p *Plugin) listFaults(tenant, proxyName string) (*sdk.ExecuteResult, error
 			infos = append(infos, f.info(at))
 		}
 	}
-	return sdk.OK(fmt.Sprintf("%d active faults", len(infos)), map[string]any{"faults": infos}), nil
+	return sdk.OK(countNoun(len(infos), "active fault", "active faults"), map[string]any{"faults": infos}), nil
 }
 
 func (p *Plugin) removeFault(tenant, id string) (*sdk.ExecuteResult, error) {
@@ -264,7 +264,7 @@ func (p *Plugin) reset(tenant, proxyName string) (*sdk.ExecuteResult, error) {
 	for i, f := range removed {
 		infos[i] = f.info(at)
 	}
-	return sdk.OK(fmt.Sprintf("removed %d faults", len(infos)), map[string]any{"faults": infos}), nil
+	return sdk.OK("removed "+countNoun(len(infos), "fault", "faults"), map[string]any{"faults": infos}), nil
 }
 
 // visibleTo reports whether a caller of tenant may list and remove f. A
@@ -327,4 +327,12 @@ func (f *fault) info(at time.Time) FaultInfo {
 		info.AfterBytes = &n
 	}
 	return info
+}
+
+// countNoun returns "1 fault" or "3 faults".
+func countNoun(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
 }
