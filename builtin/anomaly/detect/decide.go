@@ -16,12 +16,21 @@ type candidate struct {
 	start    time.Time
 }
 
+// strongScore is the score at which a point is an anomaly even though no
+// detector puts it outside its expected range: a recent mean surprisal
+// beyond about 1 in 5600 of the metric's history (p = 10^-3.75). Such a
+// point is unusual for its shape or volatility rather than its value, which
+// the range test alone misses. It was chosen on the NAB corpus together
+// with defaultScoreThreshold (see docs/benchmarks.md).
+const strongScore = 0.75
+
 // decide applies the decision rule to an evaluated point: it is an anomaly
 // when its score reaches the score threshold, no alert of this metric is
 // cooling down, and at least one detector puts it outside its expected
-// range (|z| >= k). The detector with the largest |z| names the type and
-// gives the expected range, deviation and severity. A trend counts only on
-// the point where its shift starts.
+// range (|z| >= k). A score of at least strongScore (or the score threshold,
+// when that is higher) replaces the range test. The detector with the
+// largest |z| names the type and gives the expected range, deviation and
+// severity. A trend counts only on the point where its shift starts.
 func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) (bool, *Anomaly) {
 	st := &m.st
 	trendStarts := false
@@ -36,7 +45,10 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	if score < m.scoreThreshold {
 		return false, nil
 	}
-	best, ok := m.bestCandidate(ev, x, trendStarts)
+	best, ok := m.bestCandidate(ev, x, trendStarts, m.k)
+	if !ok && score >= max(strongScore, m.scoreThreshold) {
+		best, ok = m.bestCandidate(ev, x, false, 0)
+	}
 	if !ok {
 		return false, nil
 	}
@@ -46,14 +58,14 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	return true, m.newAnomaly(ts, best, score, ctx)
 }
 
-// bestCandidate returns the detector with the largest |z| among those that
-// flag the point.
-func (m *Model) bestCandidate(ev *evaluation, x float64, trendStarts bool) (candidate, bool) {
+// bestCandidate returns the detector with the largest |z| among those with
+// |z| >= minZ. Expected ranges are always the ranges at k.
+func (m *Model) bestCandidate(ev *evaluation, x float64, trendStarts bool, minZ float64) (candidate, bool) {
 	k := m.k
 	var best candidate
 	found := false
 	consider := func(c candidate) {
-		if math.Abs(c.z) >= k && (!found || math.Abs(c.z) > math.Abs(best.z)) {
+		if math.Abs(c.z) >= minZ && (!found || math.Abs(c.z) > math.Abs(best.z)) {
 			best, found = c, true
 		}
 	}
@@ -105,6 +117,10 @@ func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[str
 		Context:   copyContext(ctx),
 	}
 	a.Message = describe(a, c.z)
+	if dev < m.k {
+		a.Message += fmt.Sprintf(", but its recent behaviour scores %.2f (at least %.2f is anomalous without an out-of-range value)",
+			score, max(strongScore, m.scoreThreshold))
+	}
 	return a
 }
 

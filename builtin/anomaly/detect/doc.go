@@ -21,7 +21,8 @@
 // A point is an anomaly when its score reaches the score threshold, no alert
 // of the metric is cooling down, and a statistical, seasonal or trend
 // detector puts it outside its expected range by at least k standard
-// deviations, k = std_dev_threshold·(1.7 − sensitivity). SeverityFor grades
+// deviations, k = std_dev_threshold·(1.7 − sensitivity). A score of at least
+// 0.75 replaces the range test (see decide.go). SeverityFor grades
 // it by its deviation against k, and CollectiveSeverityFor grades a
 // collective anomaly by the share of metrics involved.
 package detect
