@@ -51,7 +51,8 @@ FUZZ_TARGETS := \
 	./builtin/anomaly/csvio:FuzzScanCSV \
 	./host/launch:FuzzExplainStartError \
 	./host/api:FuzzDaemonRequest \
-	./host/tenantapi:FuzzTenantsRequest
+	./host/tenantapi:FuzzTenantsRequest \
+	./host/scenario:FuzzParseScenario
 FUZZ_SHORT_TIME ?= 3s
 FUZZ_TIME ?= 2m
 

@@ -12,6 +12,7 @@ import (
 	"github.com/mockforge/mockforged/host/daemon"
 	"github.com/mockforge/mockforged/host/metrics"
 	"github.com/mockforge/mockforged/host/paths"
+	"github.com/mockforge/mockforged/host/scenariorun"
 )
 
 // Defaults of the serve flags. They repeat the defaults documented on
@@ -36,6 +37,7 @@ type serveOptions struct {
 	socketGroup        string
 	tenantsFile        string
 	metricsListen      string
+	probeAllow         []string
 }
 
 func (a *app) newServeCommand() *cobra.Command {
@@ -75,6 +77,8 @@ socket. SIGINT or SIGTERM stops the daemon after in-flight calls finish or
 		"YAML or JSON file of tenants to create or update at start; unknown fields are rejected")
 	flags.StringVar(&opts.metricsListen, "metrics-listen", "",
 		"host:port where the daemon serves Prometheus metrics at /metrics, such as 127.0.0.1:9464; an empty host means 127.0.0.1; empty turns them off")
+	flags.StringArrayVar(&opts.probeAllow, "probe-allow", nil,
+		"URL prefix, such as http://metrics.internal:9090/api/, that the HTTP probes of scenarios may GET besides loopback addresses, which are always allowed; repeat the flag for each prefix")
 	return cmd
 }
 
@@ -139,6 +143,11 @@ func (a *app) daemonOptions(opts serveOptions) (daemon.Options, error) {
 			return daemon.Options{}, usageErrorf("--metrics-listen: %w", err)
 		}
 	}
+	for _, prefix := range opts.probeAllow {
+		if err := scenariorun.CheckProbePrefix(prefix); err != nil {
+			return daemon.Options{}, usageErrorf("--probe-allow: %w", err)
+		}
+	}
 	builtins, err := daemonBuiltins(a.builtins)
 	if err != nil {
 		return daemon.Options{}, err
@@ -157,6 +166,7 @@ func (a *app) daemonOptions(opts serveOptions) (daemon.Options, error) {
 		SocketGroup:        opts.socketGroup,
 		TenantsFile:        tenantsFile,
 		MetricsListen:      opts.metricsListen,
+		ProbeAllow:         opts.probeAllow,
 	}, nil
 }
 

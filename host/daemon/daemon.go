@@ -65,6 +65,11 @@ func (o *Options) setDefaults() error {
 	if o.PluginEnv == nil {
 		o.PluginEnv = DefaultPluginEnv
 	}
+	for _, prefix := range o.ProbeAllow {
+		if err := scenariorun.CheckProbePrefix(prefix); err != nil {
+			return err
+		}
+	}
 	if o.Executable == "" && len(o.Builtins) > 0 {
 		exe, err := os.Executable()
 		if err != nil {
@@ -169,13 +174,13 @@ func Run(ctx context.Context, opts Options) error {
 	apiServer.SetMetrics(daemonMetrics)
 	apiv1.RegisterDaemonServer(server, apiServer)
 	apiv1.RegisterTenantsServer(server, tenantapi.New(tenants, authn))
-	scenarios, probeURLs := scenariostore.New(tenants), scenariorun.ProbeURLsFromEnv()
+	scenarios := scenariostore.New(tenants)
 	runner := scenariorun.New(scenariorun.Options{Store: scenarios, Executor: daemonMetrics.ObserveExecutor(reg), Gate: scenariorun.TenantGate{Manager: tenants},
-		Logger: log.Named("scenarios"), DefaultCallTimeout: opts.DefaultCallTimeout, ProbeURLs: probeURLs})
+		Logger: log.Named("scenarios"), DefaultCallTimeout: opts.DefaultCallTimeout, ProbeAllow: opts.ProbeAllow})
 	if err := runner.Start(); err != nil {
 		return err
 	}
-	apiv1.RegisterScenariosServer(server, scenarioapi.New(scenarios, runner, tenants, authn, probeURLs))
+	apiv1.RegisterScenariosServer(server, scenarioapi.New(scenarios, runner, tenants, authn, opts.ProbeAllow))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(listener) }()

@@ -59,4 +59,10 @@ type Options struct {
 	// Prometheus metrics at /metrics. An empty host means 127.0.0.1. Empty
 	// turns the metrics off.
 	MetricsListen string
+	// ProbeAllow lists the URL prefixes that the HTTP probes of scenarios
+	// may GET besides loopback addresses, which are always allowed. A URL
+	// is under a prefix when scheme, host and port match and its path
+	// starts with the prefix's path, as scenariorun.ProbeURLAllowed
+	// checks. Empty allows loopback addresses only.
+	ProbeAllow []string
 }

@@ -18,7 +18,7 @@ func (s *Scenario) check(lines lineIndex) []FieldError {
 	if s.MaxDuration < 0 || (s.MaxDuration == 0 && lines.has("max_duration")) {
 		c.add([]string{"max_duration"}, "max_duration %s is not positive; give a duration such as \"10m\"", s.MaxDuration.D())
 	}
-	c.steps([]string{"steps"}, s.Steps)
+	c.steps([]string{"steps"}, s.Steps, 1, 1)
 
 	metrics := map[string]int{}
 	for i, p := range s.Probes {
@@ -57,13 +57,20 @@ func (c *checker) add(path []string, format string, args ...any) {
 	c.fields = append(c.fields, FieldError{Path: pointer(path), Line: c.lines.line(path), Message: fmt.Sprintf(format, args...)})
 }
 
-func (c *checker) steps(path []string, steps []Step) {
+// steps checks the step list at path. depth is its nesting level, 1 for
+// the top-level list, and runs is how often each of its steps runs in an
+// execution because of the loops around it.
+func (c *checker) steps(path []string, steps []Step, depth, runs int) {
+	if depth > MaxStepDepth {
+		c.add(path, "steps nest %d levels deep in parallel groups and loops, and the limit is %d; flatten the scenario", depth, MaxStepDepth)
+		return
+	}
 	for i := range steps {
-		c.step(append(append([]string{}, path...), strconv.Itoa(i)), &steps[i])
+		c.step(append(append([]string{}, path...), strconv.Itoa(i)), &steps[i], depth, runs)
 	}
 }
 
-func (c *checker) step(path []string, st *Step) {
+func (c *checker) step(path []string, st *Step, depth, runs int) {
 	p := pointer(path)
 	if st.Name == "" {
 		st.Name = p[1:]
@@ -82,9 +89,17 @@ func (c *checker) step(path []string, st *Step) {
 	}
 	switch {
 	case st.Parallel != nil:
-		c.steps(append(path, "parallel"), st.Parallel)
+		c.steps(append(path, "parallel"), st.Parallel, depth+1, runs)
 	case st.Loop != nil:
-		c.steps(append(path, "loop", "steps"), st.Loop.Steps)
+		// runs is at most MaxStepRuns and the schema caps max_iterations
+		// at 1000, so the product fits in an int.
+		loopRuns := runs * max(st.Loop.MaxIterations, 1)
+		if loopRuns > MaxStepRuns {
+			c.add(append(path, "loop", "max_iterations"),
+				"the steps of this loop would run %d times with the loops around it, and the limit is %d; lower max_iterations", loopRuns, MaxStepRuns)
+			return
+		}
+		c.steps(append(path, "loop", "steps"), st.Loop.Steps, depth+1, loopRuns)
 	}
 }
 

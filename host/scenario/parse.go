@@ -24,8 +24,23 @@ import (
 //go:embed scenario.schema.json
 var Schema []byte
 
-// MaxFileBytes is the largest scenario file Parse accepts.
-const MaxFileBytes = 256 << 10
+// Limits of a scenario file that Parse enforces. They bound the memory and
+// time that parsing and running one file can take, whatever its content.
+const (
+	// MaxFileBytes is the largest scenario file Parse accepts.
+	MaxFileBytes = 256 << 10
+	// MaxDocumentDepth is the deepest nesting of mappings and sequences
+	// Parse accepts, checked before the schema, whose validation recurses
+	// once per level.
+	MaxDocumentDepth = 64
+	// MaxStepDepth is how deep parallel groups and loops may nest: a step
+	// list directly under "steps" is at depth 1.
+	MaxStepDepth = 8
+	// MaxStepRuns bounds how often one plugin step may run in an execution:
+	// the product of the max_iterations of the loops around it. Every run
+	// writes two journal events, each a durable write to the tenant store.
+	MaxStepRuns = 100_000
+)
 
 // compiledSchema compiles Schema once.
 var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
@@ -93,6 +108,9 @@ func Parse(data []byte, source string) (*Scenario, error) {
 	if err != nil {
 		return nil, invalid("/", 0, "not valid YAML or JSON: %v", err)
 	}
+	if depth := documentDepth(&root, MaxDocumentDepth+1); depth > MaxDocumentDepth {
+		return nil, invalid("/", 0, "mappings and sequences nest more than %d levels deep; flatten the file", MaxDocumentDepth)
+	}
 	lines := lineIndex{root: &root}
 	if fields := validateSchema(doc, lines); len(fields) > 0 {
 		return nil, &InvalidError{Source: source, Fields: fields}
@@ -108,6 +126,27 @@ func Parse(data []byte, source string) (*Scenario, error) {
 		return nil, &InvalidError{Source: source, Fields: fields}
 	}
 	return &s, nil
+}
+
+// documentDepth returns the nesting depth of node's mappings and sequences,
+// counting no further than limit. Aliases are not followed, because the
+// YAML parser already rejects excessive aliasing.
+func documentDepth(node *yamlv3.Node, limit int) int {
+	if limit <= 0 || node == nil {
+		return 0
+	}
+	own := 0
+	if node.Kind == yamlv3.MappingNode || node.Kind == yamlv3.SequenceNode {
+		own = 1
+	}
+	deepest := 0
+	for _, child := range node.Content {
+		deepest = max(deepest, documentDepth(child, limit-own))
+		if own+deepest >= limit {
+			break
+		}
+	}
+	return own + deepest
 }
 
 // yamlErrorLine finds "line N" in a YAML parser error.

@@ -25,19 +25,20 @@ import (
 type Server struct {
 	apiv1.UnimplementedScenariosServer
 
-	store     *scenariostore.Store
-	runner    *scenariorun.Orchestrator
-	tenants   *tenant.Manager
-	auth      api.Authorizer
-	probeURLs []string
+	store      *scenariostore.Store
+	runner     *scenariorun.Orchestrator
+	tenants    *tenant.Manager
+	auth       api.Authorizer
+	probeAllow []string
 }
 
 var _ apiv1.ScenariosServer = (*Server)(nil)
 
-// New returns the Scenarios service. probeURLs are the URL prefixes HTTP
-// probes may reach besides loopback addresses.
-func New(store *scenariostore.Store, runner *scenariorun.Orchestrator, tenants *tenant.Manager, auth api.Authorizer, probeURLs []string) *Server {
-	return &Server{store: store, runner: runner, tenants: tenants, auth: auth, probeURLs: probeURLs}
+// New returns the Scenarios service. probeAllow lists the URL prefixes
+// HTTP probes may reach besides loopback addresses, as
+// scenariorun.Options.ProbeAllow does.
+func New(store *scenariostore.Store, runner *scenariorun.Orchestrator, tenants *tenant.Manager, auth api.Authorizer, probeAllow []string) *Server {
+	return &Server{store: store, runner: runner, tenants: tenants, auth: auth, probeAllow: probeAllow}
 }
 
 // CreateScenario stores a new scenario.
@@ -88,10 +89,10 @@ func (s *Server) put(ctx context.Context, req *apiv1.PutScenarioRequest, create 
 func (s *Server) checkProbeURLs(sc *scenario.Scenario, source string) error {
 	var fields []scenario.FieldError
 	for i, p := range sc.Probes {
-		if p.HTTP != nil && !scenariorun.ProbeURLAllowed(p.HTTP.URL, s.probeURLs) {
+		if p.HTTP != nil && !scenariorun.ProbeURLAllowed(p.HTTP.URL, s.probeAllow) {
 			fields = append(fields, scenario.FieldError{
 				Path: "/probes/" + strconv.Itoa(i) + "/http/url",
-				Message: fmt.Sprintf("URL %q is neither a loopback address nor listed in the daemon's probe URLs (MOCKFORGE_PROBE_URLS); probe a loopback address or ask an administrator to list the URL",
+				Message: fmt.Sprintf("URL %q is neither a loopback address nor under a URL prefix the daemon allows; probe a loopback address, or ask an administrator to start the daemon with `serve --probe-allow URL_PREFIX`",
 					p.HTTP.URL),
 			})
 		}
@@ -106,6 +107,9 @@ func (s *Server) checkProbeURLs(sc *scenario.Scenario, source string) error {
 func (s *Server) GetScenario(ctx context.Context, req *apiv1.GetScenarioRequest) (*apiv1.GetScenarioResponse, error) {
 	tenantID, err := s.tenantFor(ctx, req.TenantId, "")
 	if err != nil {
+		return nil, err
+	}
+	if err := checkName(req.Name); err != nil {
 		return nil, err
 	}
 	def, found, err := s.store.GetDefinition(tenantID, req.Name)
@@ -141,6 +145,9 @@ func (s *Server) DeleteScenario(ctx context.Context, req *apiv1.DeleteScenarioRe
 	if err != nil {
 		return nil, err
 	}
+	if err := checkName(req.Name); err != nil {
+		return nil, err
+	}
 	if s.runner.RunningOf(tenantID, req.Name) {
 		return nil, status.Errorf(codes.FailedPrecondition,
 			"scenario %q has a running execution; stop it with `mockforged scenarios stop ID` first", req.Name)
@@ -157,8 +164,8 @@ func (s *Server) RunScenario(ctx context.Context, req *apiv1.RunScenarioRequest)
 	if err != nil {
 		return nil, err
 	}
-	if req.Name == "" {
-		return nil, status.Error(codes.InvalidArgument, "scenario name is required")
+	if err := checkName(req.Name); err != nil {
+		return nil, err
 	}
 	rec, plan, err := s.runner.Run(ctx, tenantID, req.Name, req.DryRun)
 	if err != nil {
@@ -180,6 +187,9 @@ func (s *Server) WatchExecution(req *apiv1.WatchExecutionRequest, stream apiv1.S
 	if err != nil {
 		return err
 	}
+	if err := checkExecutionID(req.Id); err != nil {
+		return err
+	}
 	return s.runner.Watch(stream.Context(), tenantID, req.Id, func(ev scenariostore.Event) error {
 		out, err := eventInfo(ev)
 		if err != nil {
@@ -193,6 +203,9 @@ func (s *Server) WatchExecution(req *apiv1.WatchExecutionRequest, stream apiv1.S
 func (s *Server) GetExecution(ctx context.Context, req *apiv1.GetExecutionRequest) (*apiv1.GetExecutionResponse, error) {
 	tenantID, err := s.tenantFor(ctx, req.TenantId, "")
 	if err != nil {
+		return nil, err
+	}
+	if err := checkExecutionID(req.Id); err != nil {
 		return nil, err
 	}
 	rec, events, err := s.runner.Get(tenantID, req.Id, req.IncludeEvents)
@@ -216,6 +229,9 @@ func (s *Server) StopExecution(ctx context.Context, req *apiv1.StopExecutionRequ
 	if err != nil {
 		return nil, err
 	}
+	if err := checkExecutionID(req.Id); err != nil {
+		return nil, err
+	}
 	rec, err := s.runner.StopExecution(tenantID, req.Id, "an operator")
 	if err != nil {
 		return nil, err
@@ -228,6 +244,11 @@ func (s *Server) ListExecutions(ctx context.Context, req *apiv1.ListExecutionsRe
 	tenantID, err := s.tenantFor(ctx, req.TenantId, "")
 	if err != nil {
 		return nil, err
+	}
+	if req.Scenario != "" {
+		if err := checkName(req.Scenario); err != nil {
+			return nil, err
+		}
 	}
 	execs, err := s.store.ListExecutions(tenantID)
 	if err != nil {
@@ -262,6 +283,29 @@ func (s *Server) tenantFor(ctx context.Context, requested string, perm tenant.Pe
 			"tenant %q on plan %s lacks permission %s; grant it with `mockforged tenants grant %s %s`", tenantID, t.Plan, perm, tenantID, perm)
 	}
 	return tenantID, nil
+}
+
+// checkName rejects a scenario name that no scenario file could have.
+// Names are keys in the tenant store, never file paths; the check keeps
+// '/', "..", NUL and huge strings out of those keys and out of messages.
+func checkName(name string) error {
+	if err := scenario.CheckName(name); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	return nil
+}
+
+// checkExecutionID rejects an id that the orchestrator could not have made.
+func checkExecutionID(id string) error {
+	if scenariostore.ValidExecutionID(id) {
+		return nil
+	}
+	shown := id
+	if len(shown) > 40 {
+		shown = shown[:40] + "..."
+	}
+	return status.Errorf(codes.InvalidArgument,
+		"invalid execution id %q: ids look like 20260105-100000.123-a1b2c3; list them with `mockforged scenarios history`", shown)
 }
 
 func scenarioInfo(d scenariostore.Definition) *apiv1.ScenarioInfo {

@@ -61,7 +61,7 @@ func (e *execution) record(ev scenariostore.Event) scenariostore.Event {
 
 	// The write outlives a cancelled execution: the journal must record
 	// the abort and the rollbacks too.
-	err := e.o.opts.Store.AppendEvent(context.WithoutCancel(e.o.base), e.rec.Tenant, e.rec.ID, ev)
+	err := e.o.journal.AppendEvent(context.WithoutCancel(e.o.base), e.rec.Tenant, e.rec.ID, ev)
 
 	e.mu.Lock()
 	e.events = append(e.events, ev)
@@ -141,7 +141,7 @@ func (e *execution) finish(verdict, reason string) {
 	rec := e.rec
 	e.mu.Unlock()
 
-	if err := e.o.opts.Store.PutExecution(context.WithoutCancel(e.o.base), rec); err != nil {
+	if err := e.o.journal.PutExecution(context.WithoutCancel(e.o.base), rec); err != nil {
 		e.o.log.Error("write execution summary failed", "tenant", rec.Tenant, "execution", rec.ID, "error", err)
 	}
 	e.mu.Lock()

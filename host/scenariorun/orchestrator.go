@@ -69,9 +69,10 @@ type Options struct {
 	// DefaultCallTimeout is the deadline of a step or rollback call whose
 	// scenario sets none. Default 30s.
 	DefaultCallTimeout time.Duration
-	// ProbeURLs lists URL prefixes that HTTP probes may GET besides
-	// loopback addresses.
-	ProbeURLs []string
+	// ProbeAllow lists the URL prefixes that HTTP probes may GET besides
+	// loopback addresses, which are always allowed. Each must pass
+	// CheckProbePrefix; an invalid one admits nothing.
+	ProbeAllow []string
 	// RecoveryWait bounds how long a rollback at start waits for its plugin
 	// to be served. Default 2m.
 	RecoveryWait time.Duration
@@ -89,6 +90,11 @@ type Orchestrator struct {
 	opts Options
 	log  hclog.Logger
 	http *http.Client
+	// journal is the store as the daemon's own work uses it: journals,
+	// summaries and recovery reach disabled tenants too, because an
+	// execution admitted before its tenant was disabled must still
+	// record its rollbacks and its verdict.
+	journal *scenariostore.Store
 
 	mu         sync.Mutex
 	executions map[string]*execution // by id, running and recently ended
@@ -115,11 +121,12 @@ func New(opts Options) *Orchestrator {
 	o := &Orchestrator{
 		opts:       opts,
 		log:        opts.Logger,
+		journal:    opts.Store.ForDaemon(),
 		executions: map[string]*execution{},
 		base:       base,
 		cancelBase: cancel,
 	}
-	o.http = newProbeClient(opts.ProbeURLs)
+	o.http = newProbeClient(opts.ProbeAllow)
 	return o
 }
 
@@ -127,8 +134,8 @@ func New(opts Options) *Orchestrator {
 // marks them interrupted and runs their rollbacks in the background, each
 // once its plugins are served.
 func (o *Orchestrator) Start() error {
-	for _, tenantID := range o.opts.Store.Tenants() {
-		execs, err := o.opts.Store.ListExecutions(tenantID)
+	for _, tenantID := range o.journal.Tenants() {
+		execs, err := o.journal.ListExecutions(tenantID)
 		if err != nil {
 			o.log.Error("list executions to recover failed", "tenant", tenantID, "error", err)
 			continue

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,28 +174,96 @@ func numberAt(doc []byte, ptr string) (float64, error) {
 }
 
 // errProbeURL is returned for a URL that probes may not reach.
-var errProbeURL = errors.New("probes may GET only loopback addresses and the URLs listed in the daemon's probe URLs")
+var errProbeURL = errors.New("probes may GET only loopback addresses and the URL prefixes of the daemon's --probe-allow flags")
 
 // ProbeURLAllowed reports whether an HTTP probe may GET rawURL: a loopback
-// address or "localhost", or a URL that starts with one of prefixes.
+// address or "localhost", or a URL under one of prefixes. A URL is under a
+// prefix when its scheme, host and port are the prefix's and its path
+// starts with the prefix's path at a "/" boundary, so the prefix
+// "http://metrics.internal" admits neither "http://metrics.internal.example"
+// nor "http://metrics.internal@example". A path with "." or ".." segments
+// is under no prefix. Invalid prefixes admit nothing;
+// CheckProbePrefix reports them.
 func ProbeURLAllowed(rawURL string, prefixes []string) bool {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return false
 	}
 	host := u.Hostname()
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return true
 	}
+	if u.User != nil {
+		return false
+	}
 	for _, p := range prefixes {
-		if p != "" && strings.HasPrefix(rawURL, p) {
+		if under(u, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// under reports whether u is under the URL prefix.
+func under(u *url.URL, prefix string) bool {
+	p, err := parseProbePrefix(prefix)
+	if err != nil {
+		return false
+	}
+	if !strings.EqualFold(u.Scheme, p.Scheme) || !strings.EqualFold(u.Hostname(), p.Hostname()) || portOf(u) != portOf(p) {
+		return false
+	}
+	for _, segment := range strings.Split(u.Path, "/") {
+		if segment == "." || segment == ".." {
+			// The server may resolve them to a path outside the prefix.
+			return false
+		}
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	base := strings.TrimSuffix(p.EscapedPath(), "/")
+	return path == base || strings.HasPrefix(path, base+"/")
+}
+
+// portOf returns u's port, or the default port of its scheme.
+func portOf(u *url.URL) string {
+	if port := u.Port(); port != "" {
+		return port
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// CheckProbePrefix returns an error unless prefix is a URL prefix that
+// HTTP probes may be allowed: an http or https URL with a host, and
+// without user information, query or fragment.
+func CheckProbePrefix(prefix string) error {
+	_, err := parseProbePrefix(prefix)
+	return err
+}
+
+func parseProbePrefix(prefix string) (*url.URL, error) {
+	u, err := url.Parse(prefix)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("invalid probe URL prefix %q: %w", prefix, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("invalid probe URL prefix %q: it must start with http:// or https://, such as http://metrics.internal:9090/", prefix)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("invalid probe URL prefix %q: it has no host; give one, such as http://metrics.internal:9090/", prefix)
+	case u.User != nil:
+		return nil, fmt.Errorf("invalid probe URL prefix %q: remove the user information before '@'", prefix)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("invalid probe URL prefix %q: remove the query and fragment; a prefix matches scheme, host, port and path", prefix)
+	}
+	return u, nil
 }
 
 // newProbeClient returns the HTTP client of probes, which refuses URLs
@@ -225,14 +292,4 @@ func (t allowListTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return nil, fmt.Errorf("%s: %w", req.URL.Redacted(), errProbeURL)
 	}
 	return t.next.RoundTrip(req)
-}
-
-// EnvProbeURLs is the environment variable of the daemon that lists, comma
-// or space separated, the URL prefixes HTTP probes may reach besides
-// loopback addresses.
-const EnvProbeURLs = "MOCKFORGE_PROBE_URLS"
-
-// ProbeURLsFromEnv returns the URL prefixes listed in EnvProbeURLs.
-func ProbeURLsFromEnv() []string {
-	return strings.FieldsFunc(os.Getenv(EnvProbeURLs), func(r rune) bool { return r == ',' || r == ' ' })
 }

@@ -178,7 +178,7 @@ type pendingRollback struct {
 // recover marks an execution that was running when the daemon stopped as
 // interrupted and runs its pending rollbacks in the background.
 func (o *Orchestrator) recover(rec scenariostore.Execution) error {
-	events, err := o.opts.Store.Events(rec.Tenant, rec.ID)
+	events, err := o.journal.Events(rec.Tenant, rec.ID)
 	if err != nil {
 		return err
 	}

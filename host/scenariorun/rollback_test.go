@@ -56,25 +56,3 @@ func TestPendingRollbacksReverseAndSkipDone(t *testing.T) {
 		t.Fatalf("pending = %+v, want b (resolved) then a", got)
 	}
 }
-
-func TestProbeURLAllowed(t *testing.T) {
-	prefixes := []string{"https://status.example.com/api/"}
-	tests := []struct {
-		url  string
-		want bool
-	}{
-		{"http://127.0.0.1:8080/health", true},
-		{"http://[::1]/x", true},
-		{"http://localhost:9090/", true},
-		{"https://status.example.com/api/p99", true},
-		{"https://status.example.com/other", false},
-		{"http://10.0.0.1/", false},
-		{"http://169.254.169.254/latest/meta-data", false},
-		{"file:///etc/passwd", false},
-	}
-	for _, tt := range tests {
-		if got := ProbeURLAllowed(tt.url, prefixes); got != tt.want {
-			t.Errorf("ProbeURLAllowed(%q) = %v, want %v", tt.url, got, tt.want)
-		}
-	}
-}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"regexp"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -118,7 +118,7 @@ func (s *Store) GetExecution(tenantID, id string) (Execution, bool, error) {
 
 // ListExecutions returns the tenant's executions, oldest first.
 func (s *Store) ListExecutions(tenantID string) ([]Execution, error) {
-	keys, err := s.tenants.StorageList(tenantID, Namespace, prefixExecution)
+	keys, err := s.storage.StorageList(tenantID, Namespace, prefixExecution)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *Store) AppendEvent(ctx context.Context, tenantID, id string, ev Event) 
 
 // Events returns an execution's journal in order.
 func (s *Store) Events(tenantID, id string) ([]Event, error) {
-	keys, err := s.tenants.StorageList(tenantID, Namespace, eventPrefix(id))
+	keys, err := s.storage.StorageList(tenantID, Namespace, eventPrefix(id))
 	if err != nil {
 		return nil, err
 	}
@@ -165,16 +165,16 @@ func (s *Store) Events(tenantID, id string) ([]Event, error) {
 
 // DeleteExecution removes an ended execution's summary and journal.
 func (s *Store) DeleteExecution(ctx context.Context, tenantID, id string) error {
-	keys, err := s.tenants.StorageList(tenantID, Namespace, eventPrefix(id))
+	keys, err := s.storage.StorageList(tenantID, Namespace, eventPrefix(id))
 	if err != nil {
 		return err
 	}
 	for _, key := range keys {
-		if _, err := s.tenants.StorageDelete(ctx, tenantID, Namespace, key); err != nil {
+		if _, err := s.storage.StorageDelete(ctx, tenantID, Namespace, key); err != nil {
 			return err
 		}
 	}
-	deleted, err := s.tenants.StorageDelete(ctx, tenantID, Namespace, prefixExecution+id)
+	deleted, err := s.storage.StorageDelete(ctx, tenantID, Namespace, prefixExecution+id)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,13 @@ func eventKey(id string, seq int64) string {
 	return fmt.Sprintf("%s%010d", eventPrefix(id), seq)
 }
 
-// ValidExecutionID reports whether id has the form NewExecutionID makes.
+// executionIDPattern is the form of the ids the orchestrator makes: the
+// UTC start time to the millisecond and six random hex digits.
+var executionIDPattern = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}\.[0-9]{3}-[0-9a-f]{6}$`)
+
+// ValidExecutionID reports whether id has the form of the execution ids
+// the orchestrator makes, such as "20260105-100000.123-a1b2c3". Ids are
+// storage keys, and the check keeps '/', NUL and long strings out of them.
 func ValidExecutionID(id string) bool {
-	return len(id) > 0 && len(id) <= 64 && !strings.ContainsAny(id, "/ \t\n")
+	return executionIDPattern.MatchString(id)
 }

@@ -40,17 +40,42 @@ type Definition struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// storage is the tenant store's per-tenant storage: *tenant.Manager, which
+// rejects disabled tenants, or tenant.DaemonStorage, which does not.
+type storage interface {
+	StoragePut(ctx context.Context, tenantID, pluginID, key string, value []byte) error
+	StorageGet(tenantID, pluginID, key string) (value []byte, found bool, err error)
+	StorageDelete(ctx context.Context, tenantID, pluginID, key string) (deleted bool, err error)
+	StorageList(tenantID, pluginID, prefix string) ([]string, error)
+}
+
+var (
+	_ storage = (*tenant.Manager)(nil)
+	_ storage = tenant.DaemonStorage{}
+)
+
 // Store reads and writes scenarios and journals.
 type Store struct {
 	tenants *tenant.Manager
+	storage storage
 	// mu serialises creates and deletes, so that the existence check and
-	// the scenario count change together.
-	mu sync.Mutex
+	// the scenario count change together. ForDaemon's view shares it.
+	mu *sync.Mutex
 }
 
-// New returns a Store on the tenant manager's storage.
+// New returns a Store on the tenant manager's storage. It rejects the
+// requests of disabled tenants.
 func New(tenants *tenant.Manager) *Store {
-	return &Store{tenants: tenants}
+	return &Store{tenants: tenants, storage: tenants, mu: &sync.Mutex{}}
+}
+
+// ForDaemon returns a view of s that also reads and writes the storage of
+// disabled tenants, through tenant.DaemonStorage. The orchestrator uses it
+// for journals, so that an execution admitted before its tenant was
+// disabled still records its rollbacks and verdict, and so that a start
+// recovers the executions of disabled tenants. Quotas still apply.
+func (s *Store) ForDaemon() *Store {
+	return &Store{tenants: s.tenants, storage: s.tenants.DaemonStorage(), mu: s.mu}
 }
 
 // Tenants returns the names of every tenant.
@@ -112,7 +137,7 @@ func (s *Store) GetDefinition(tenantID, name string) (Definition, bool, error) {
 
 // ListDefinitions returns the tenant's scenarios sorted by name.
 func (s *Store) ListDefinitions(tenantID string) ([]Definition, error) {
-	keys, err := s.tenants.StorageList(tenantID, Namespace, prefixScenario)
+	keys, err := s.storage.StorageList(tenantID, Namespace, prefixScenario)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +171,7 @@ func (s *Store) DeleteDefinition(ctx context.Context, tenantID, name string) err
 			}
 		}
 	}
-	deleted, err := s.tenants.StorageDelete(ctx, tenantID, Namespace, prefixScenario+name)
+	deleted, err := s.storage.StorageDelete(ctx, tenantID, Namespace, prefixScenario+name)
 	if err != nil {
 		return err
 	}
@@ -167,11 +192,11 @@ func (s *Store) putJSON(ctx context.Context, tenantID, key string, v any) error 
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
-	return s.tenants.StoragePut(ctx, tenantID, Namespace, key, data)
+	return s.storage.StoragePut(ctx, tenantID, Namespace, key, data)
 }
 
 func (s *Store) getJSON(tenantID, key string, v any) (bool, error) {
-	data, found, err := s.tenants.StorageGet(tenantID, Namespace, key)
+	data, found, err := s.storage.StorageGet(tenantID, Namespace, key)
 	if err != nil || !found {
 		return false, err
 	}

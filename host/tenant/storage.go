@@ -37,12 +37,16 @@ func validateStorageKey(pluginID, key string) error {
 // its quota. A write that does not grow the storage succeeds even above
 // the quota.
 func (m *Manager) StoragePut(ctx context.Context, tenantID, pluginID, key string, value []byte) error {
+	return m.storagePut(ctx, tenantID, pluginID, key, value, true)
+}
+
+func (m *Manager) storagePut(ctx context.Context, tenantID, pluginID, key string, value []byte, checkEnabled bool) error {
 	if err := validateStorageKey(pluginID, key); err != nil {
 		return err
 	}
 	k := []byte(key)
 	_, err := m.update(ctx, tenantID, func(tx *bbolt.Tx, t *Tenant) error {
-		if t.Disabled {
+		if checkEnabled && t.Disabled {
 			return errTenantDisabled(t.Name)
 		}
 		b, err := pluginBucket(tx, tenantID, pluginID, true)
@@ -70,10 +74,14 @@ func (m *Manager) StoragePut(ctx context.Context, tenantID, pluginID, key string
 
 // StorageGet returns the value under key; found is false when there is none.
 func (m *Manager) StorageGet(tenantID, pluginID, key string) (value []byte, found bool, err error) {
+	return m.storageGet(tenantID, pluginID, key, true)
+}
+
+func (m *Manager) storageGet(tenantID, pluginID, key string, checkEnabled bool) (value []byte, found bool, err error) {
 	if err := validateStorageKey(pluginID, key); err != nil {
 		return nil, false, err
 	}
-	if err := m.checkEnabled(tenantID); err != nil {
+	if err := m.checkExists(tenantID, checkEnabled); err != nil {
 		return nil, false, err
 	}
 	err = m.db.View(func(tx *bbolt.Tx) error {
@@ -95,12 +103,16 @@ func (m *Manager) StorageGet(tenantID, pluginID, key string) (value []byte, foun
 
 // StorageDelete removes key and reports whether it was there.
 func (m *Manager) StorageDelete(ctx context.Context, tenantID, pluginID, key string) (deleted bool, err error) {
+	return m.storageDelete(ctx, tenantID, pluginID, key, true)
+}
+
+func (m *Manager) storageDelete(ctx context.Context, tenantID, pluginID, key string, checkEnabled bool) (deleted bool, err error) {
 	if err := validateStorageKey(pluginID, key); err != nil {
 		return false, err
 	}
 	k := []byte(key)
 	_, err = m.update(ctx, tenantID, func(tx *bbolt.Tx, t *Tenant) error {
-		if t.Disabled {
+		if checkEnabled && t.Disabled {
 			return errTenantDisabled(t.Name)
 		}
 		b, err := pluginBucket(tx, tenantID, pluginID, false)
@@ -131,10 +143,14 @@ func (m *Manager) StorageDelete(ctx context.Context, tenantID, pluginID, key str
 // messages of 4 MiB by default, so a List over more than about 8,000 keys of
 // the maximum length fails on the plugin's side.
 func (m *Manager) StorageList(tenantID, pluginID, prefix string) ([]string, error) {
+	return m.storageList(tenantID, pluginID, prefix, true)
+}
+
+func (m *Manager) storageList(tenantID, pluginID, prefix string, checkEnabled bool) ([]string, error) {
 	if pluginID == "" {
 		return nil, validateStorageKey(pluginID, prefix)
 	}
-	if err := m.checkEnabled(tenantID); err != nil {
+	if err := m.checkExists(tenantID, checkEnabled); err != nil {
 		return nil, err
 	}
 	keys := []string{}
@@ -153,12 +169,14 @@ func (m *Manager) StorageList(tenantID, pluginID, prefix string) ([]string, erro
 	return keys, errStore(m.path, err)
 }
 
-func (m *Manager) checkEnabled(tenantID string) error {
+// checkExists fails unless the tenant exists and, with checkEnabled, is
+// enabled.
+func (m *Manager) checkExists(tenantID string, checkEnabled bool) error {
 	st, err := m.state(tenantID)
 	if err != nil {
 		return err
 	}
-	if st.record.Load().Disabled {
+	if checkEnabled && st.record.Load().Disabled {
 		return errTenantDisabled(tenantID)
 	}
 	return nil

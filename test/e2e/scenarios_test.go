@@ -352,3 +352,92 @@ steps:
 		}
 	})
 }
+
+// TestScenarioInterruptedBySIGTERM stops the daemon during an execution and
+// checks that the execution ended as interrupted with its rollback run by
+// a plugin that was still served, before the daemon exited cleanly.
+func TestScenarioInterruptedBySIGTERM(t *testing.T) {
+	d := startDaemon(t)
+	d.install(bins.example, "db-fault-simulator")
+	d.install(buildPlugin(t, "storage", "-X main.mode=storage"), "storage")
+	d.waitRunning("db-fault-simulator")
+	d.waitRunning("storage")
+	d.createScenario(`name: sigterm
+steps:
+  - name: mark
+    plugin: storage
+    parameters: {op: put, key: state, value: faulted}
+    rollback: {parameters: {op: put, key: state, value: rolled-back}}
+  - name: hold
+    plugin: db-fault-simulator
+    parameters: {fault_type: slow_query, latency_ms: 30000}
+    timeout: 40s
+`)
+	id := d.startExecution("sigterm")
+	d.waitExecution(id, 10*time.Second, "step hold started", func(j journal) bool {
+		return len(ofType(j.Journal, "step_started")) == 2
+	})
+
+	d.stop(syscall.SIGTERM)
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("daemon exit status after SIGTERM = %d, want 0", code)
+	}
+	output := d.output.String()
+	orchestratorStopped := strings.Index(output, "scenario orchestrator stopped")
+	cleanup := strings.Index(output, "cleanup ran")
+	if orchestratorStopped < 0 || cleanup < 0 || orchestratorStopped > cleanup {
+		t.Errorf("the orchestrator stopped at offset %d and the first plugin cleanup ran at %d; want both, the orchestrator first", orchestratorStopped, cleanup)
+	}
+
+	d.start()
+	d.waitRunning("storage")
+	j := d.journal(id)
+	if j.State != "interrupted" || !strings.Contains(j.Reason, "shutting down") {
+		t.Errorf("state %s reason %q, want interrupted because the daemon was shutting down", j.State, j.Reason)
+	}
+	if n := len(ofType(j.Journal, "interrupted")); n != 0 {
+		t.Errorf("the journal has %d interrupted events; the restart should have found a verdict and recovered nothing", n)
+	}
+	done := ofType(j.Journal, "rollback_finished")
+	if len(done) != 1 || done[0].Step != "mark" || done[0].Success == nil || !*done[0].Success || done[0].Version != "1.0.0" {
+		t.Errorf("rollbacks = %+v, want mark's, successful, answered by the plugin", done)
+	}
+	if last := j.Journal[len(j.Journal)-1]; last.Type != "verdict" || last.Verdict != "interrupted" {
+		t.Errorf("last event = %+v, want the interrupted verdict", last)
+	}
+	resp, err := d.execFor("", "storage", `{"op":"get","key":"state"}`, 0)
+	if err != nil {
+		t.Fatalf("read the storage plugin's state: %s", describe(err))
+	}
+	if got := string(resp.GetDataJson()); !strings.Contains(got, `"rolled-back"`) {
+		t.Errorf("the storage plugin's state = %s, want the value its rollback wrote", got)
+	}
+}
+
+func TestProbeAllowFlag(t *testing.T) {
+	d := startDaemon(t, "--probe-allow", "http://metrics.internal:9090/api/")
+	probe := func(name, url string) string {
+		return fmt.Sprintf("name: %s\nsteps: [{plugin: db-fault-simulator}]\nprobes:\n  - metric: m\n    interval: 1s\n    http: {url: %q}\n", name, url)
+	}
+	d.createScenario(probe("allowed", "http://metrics.internal:9090/api/v1/query"))
+	d.createScenario(probe("loopback", "http://127.0.0.1:8080/stats"))
+
+	path := filepath.Join(t.TempDir(), "outside.yaml")
+	if err := os.WriteFile(path, []byte(probe("outside", "http://metrics.internal:9090/admin")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := d.cli(nil, "scenarios", "create", path)
+	if code != 1 || !strings.Contains(errOut, "/probes/0/http/url") || !strings.Contains(errOut, "--probe-allow") {
+		t.Errorf("probe outside the prefix: exit %d, stderr %q; want a rejection naming the field and --probe-allow", code, errOut)
+	}
+
+	help, _, _ := d.cli(nil, "serve", "--help")
+	if !strings.Contains(help, "--probe-allow") {
+		t.Errorf("serve --help does not list --probe-allow:\n%s", help)
+	}
+	output, code := runServeExpectingFailure(t, "--socket", filepath.Join(t.TempDir(), "x.sock"),
+		"--data-dir", t.TempDir(), "--plugins-dir", t.TempDir(), "--probe-allow", "ftp://files.example.com/")
+	if code == 0 || !strings.Contains(output, "--probe-allow") || !strings.Contains(output, "ftp://files.example.com/") {
+		t.Errorf("serve with an invalid --probe-allow: exit %d, output %q; want a failure naming the flag and the value", code, output)
+	}
+}
