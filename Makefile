@@ -71,6 +71,7 @@ bench:
 	$(GO) tool benchstat bench.txt
 
 generate:
+	$(GO) generate ./builtin/chaosmesh
 	@command -v protoc >/dev/null || { echo "protoc is missing: install it with apt-get install protobuf-compiler"; exit 1; }
 	protoc -I proto \
 		--plugin=protoc-gen-go="$$($(GO) tool -n protoc-gen-go)" \

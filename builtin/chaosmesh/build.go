@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ func buildExperiment(s settings, defaultNamespace, tenant string, prm params, ma
 	spec, err := decodeSpec(prm.Spec)
 	if err != nil {
 		return nil, callError(CodeInvalidArgument, "%s: %v", k.kind, err)
+	}
+	if err := validateParams(k, prm.raw); err != nil {
+		return nil, err
 	}
 	durationSpec, err := durationTarget(k, spec)
 	if err != nil {
@@ -162,30 +166,52 @@ func checkMode(k kindInfo, spec map[string]any) error {
 	value, _ := target["value"].(string)
 	switch mode {
 	case "fixed":
-		if n, err := parseInt(value); err != nil || n <= 0 {
+		if n, err := strconv.Atoi(value); err != nil || n <= 0 {
 			return fmt.Errorf("invalid %s.value %q for mode fixed: use the number of pods as a string, such as \"2\"", path, value)
 		}
 	case "fixed-percent", "random-max-percent":
-		if n, err := parseInt(value); err != nil || n <= 0 || n > 100 {
+		if n, err := strconv.Atoi(value); err != nil || n <= 0 || n > 100 {
 			return fmt.Errorf("invalid %s.value %q for mode %s: use a percentage from 1 to 100 as a string, such as \"50\"", path, value, mode)
 		}
 	}
 	return nil
 }
 
-func parseInt(s string) (int, error) {
-	var n int
-	_, err := fmt.Sscanf(s, "%d", &n)
-	if err == nil && fmt.Sprint(n) != strings.TrimSpace(s) {
-		err = fmt.Errorf("not an integer")
-	}
-	return n, err
-}
-
 // typedObject decodes the object into Chaos Mesh's Go type, rejecting
 // unknown fields, applies Chaos Mesh's defaults and webhook validation,
 // and returns it as an unstructured object.
 func typedObject(k kindInfo, name, namespace, tenant string, spec map[string]any) (*unstructured.Unstructured, error) {
+	obj, err := decodeTyped(k, name, namespace, tenant, spec)
+	if err != nil {
+		return nil, err
+	}
+
+	gw.Default(obj)
+	if err := checkWebhookRules(k, obj); err != nil {
+		return nil, err
+	}
+	if err := checkRequired(k, spec); err != nil {
+		return nil, callError(CodeInvalidArgument, "invalid %s: %v", k.kind, err)
+	}
+
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("convert %s: %w", k.kind, err)
+	}
+	// Chaos Mesh's types have string fields without omitempty, such as
+	// NetworkChaos's partitionBehavior. An empty one means unset, and a
+	// cluster whose CRD predates the field would reject it.
+	pruneEmpty(content)
+	dropUnrequestedNewFields(content, spec)
+	u := &unstructured.Unstructured{Object: content}
+	unstructured.RemoveNestedField(u.Object, "status")
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	return u, nil
+}
+
+// decodeTyped builds the manifest and decodes it strictly into the kind's
+// Go type.
+func decodeTyped(k kindInfo, name, namespace, tenant string, spec map[string]any) (runtime.Object, error) {
 	manifest := map[string]any{
 		"apiVersion": APIVersion,
 		"kind":       k.kind,
@@ -200,6 +226,7 @@ func typedObject(k kindInfo, name, namespace, tenant string, spec map[string]any
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", k.kind, err)
 	}
+
 	obj := k.newObject()
 	strictErrs, err := kjson.UnmarshalStrict(data, obj, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
 	if err != nil {
@@ -212,31 +239,22 @@ func typedObject(k kindInfo, name, namespace, tenant string, spec map[string]any
 		}
 		return nil, callError(CodeInvalidArgument, "invalid %s spec: %s: check the spelling against Chaos Mesh's %s fields", k.kind, strings.Join(msgs, "; "), k.kind)
 	}
-	gw.Default(obj)
-	if errs := gw.Validate(obj); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			e.Field = jsonPath(obj, e.Field)
-			msgs[i] = e.Error()
-		}
-		return nil, callError(CodeInvalidArgument, "invalid %s: %s", k.kind, strings.Join(msgs, "; "))
+	return obj, nil
+}
+
+// checkWebhookRules runs the validation of Chaos Mesh's admission webhook
+// and names each failing field by its JSON path.
+func checkWebhookRules(k kindInfo, obj runtime.Object) error {
+	errs := gw.Validate(obj)
+	if len(errs) == 0 {
+		return nil
 	}
-	if err := checkRequired(k, spec); err != nil {
-		return nil, callError(CodeInvalidArgument, "invalid %s: %v", k.kind, err)
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		e.Field = jsonPath(obj, e.Field)
+		msgs[i] = e.Error()
 	}
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, fmt.Errorf("convert %s: %w", k.kind, err)
-	}
-	// Chaos Mesh's types have string fields without omitempty, such as
-	// NetworkChaos's partitionBehavior; an empty one means unset, and a
-	// cluster whose CRD predates the field would reject it.
-	pruneEmpty(content)
-	dropUnrequestedNewFields(content, spec)
-	u := &unstructured.Unstructured{Object: content}
-	unstructured.RemoveNestedField(u.Object, "status")
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	return u, nil
+	return callError(CodeInvalidArgument, "invalid %s: %s", k.kind, strings.Join(msgs, "; "))
 }
 
 // generateName returns a name such as "mockforged-podchaos-x7k2p".

@@ -3,11 +3,12 @@
 // Kubernetes cluster through client-go, so that a mockforged call or
 // scenario can kill pods, delay networks or stress nodes.
 //
-// Objects are built with Chaos Mesh's own Go types and checked before they
-// are sent: unknown fields, the CRD schema's own checks that the plugin can
-// see in the Go types, and the rules of Chaos Mesh's admission webhook
-// (durations parse, container-kill names containers, fixed and percentage
-// modes carry a valid value). The API server then validates the object
+// Objects are checked before they are sent: the create parameters against
+// a JSON Schema per kind converted from Chaos Mesh's CRDs (schemas/,
+// written by go generate), then decoding into Chaos Mesh's own Go types and
+// the rules of Chaos Mesh's admission webhook (durations parse,
+// container-kill names containers, fixed and percentage modes carry a valid
+// value). The API server then validates the object
 // again with strict field validation. README.md lists the operations and
 // the RBAC rules the plugin needs.
 //

@@ -47,29 +47,30 @@ func retryableError(code, format string, args ...any) error {
 }
 
 // apiError turns an error of the API server into a call error that names
-// the field, the missing permission or the missing CRD. what describes the
-// request, such as "create PodChaos default/web-kill".
-func apiError(err error, what string, k kindInfo) error {
+// the field, the missing permission or the missing CRD. verb is the
+// Kubernetes verb of the request (get, list, create, patch, delete), and
+// request describes it, such as "create PodChaos default/web-kill".
+func apiError(err error, verb, request string, k kindInfo) error {
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) {
-		return retryableError(CodeUnavailable, "%s: %v", what, err)
+		return retryableError(CodeUnavailable, "%s: %v", request, err)
 	}
 	st := status.Status()
 	switch {
 	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
-		return callError(CodeRejected, "%s: the API server rejected the object: %s", what, describeCauses(st))
+		return callError(CodeRejected, "%s: the API server rejected the object: %s", request, describeCauses(st))
 	case apierrors.IsForbidden(err):
-		return callError(CodeForbidden, "%s: forbidden by RBAC: %s; grant the plugin's service account or user the verbs on %s.%s from the ClusterRole in the plugin's README", what, st.Message, k.resource, Group)
+		return callError(CodeForbidden, "%s: forbidden by RBAC: the plugin's user or service account lacks the permission to %s resource %q in API group %q (%s); grant it with the ClusterRole mockforged-chaos-mesh from the chaos-mesh plugin's README and a binding", request, verb, k.resource, Group, st.Message)
 	case apierrors.IsNotFound(err) && isMissingResource(st):
-		return callError(CodeNotInstalled, "%s: the cluster serves no %s.%s resource: install Chaos Mesh (its CRDs) on the cluster", what, k.resource, Group)
+		return callError(CodeNotInstalled, "%s: Chaos Mesh is not installed or its CRD %s.%s is missing: the API server serves no resource %q in %s; install Chaos Mesh with its CRDs", request, k.resource, Group, k.resource, APIVersion)
 	case apierrors.IsNotFound(err):
-		return callError(CodeNotFound, "%s: not found", what)
+		return callError(CodeNotFound, "%s: not found", request)
 	case apierrors.IsAlreadyExists(err):
-		return callError(CodeAlreadyExists, "%s: an object with this name already exists: choose another name or delete it first", what)
+		return callError(CodeAlreadyExists, "%s: an object with this name already exists: choose another name or delete it first", request)
 	case apierrors.IsUnauthorized(err):
-		return callError(CodeForbidden, "%s: the API server did not accept the credentials: %s; check the kubeconfig's user or the service account token", what, st.Message)
+		return callError(CodeForbidden, "%s: the API server did not accept the credentials: %s; check the kubeconfig's user or the service account token", request, st.Message)
 	}
-	return retryableError(CodeUnavailable, "%s: %v", what, err)
+	return retryableError(CodeUnavailable, "%s: %v", request, err)
 }
 
 func causes(st metav1.Status) []metav1.StatusCause {
@@ -97,8 +98,18 @@ func describeCauses(st metav1.Status) string {
 	return strings.Join(parts, "; ")
 }
 
-// isMissingResource tells a 404 for the resource type (no CRD) from a 404
-// for one object: the API server names no object in the first case.
+// isMissingResource distinguishes a 404 for the resource type (no CRD)
+// from a 404 for one object. For a missing object the API server returns a Status
+// that names it. For a path it does not serve it returns a plain 404 page,
+// which client-go marks with a cause of type UnexpectedServerResponse.
 func isMissingResource(st metav1.Status) bool {
-	return st.Details == nil || st.Details.Name == ""
+	if st.Details == nil || st.Details.Name == "" {
+		return true
+	}
+	for _, c := range st.Details.Causes {
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return true
+		}
+	}
+	return false
 }

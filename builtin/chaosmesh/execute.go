@@ -43,6 +43,7 @@ func (p *Plugin) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.Exe
 	if err := checkAllowed(keys, prm.Operation); err != nil {
 		return nil, callError(CodeInvalidArgument, "%v", err)
 	}
+	prm.raw = req.Parameters
 	if prm.Operation == OpCreate {
 		return p.create(ctx, req, prm)
 	}
@@ -107,15 +108,15 @@ func (p *Plugin) create(ctx context.Context, req *sdk.ExecuteRequest, prm params
 	if err != nil {
 		return nil, err
 	}
-	what := fmt.Sprintf("create %s %s/%s", exp.kind.kind, exp.object.GetNamespace(), exp.object.GetName())
+	request := fmt.Sprintf("create %s %s/%s", exp.kind.kind, exp.object.GetNamespace(), exp.object.GetName())
 	created, err := client.Resource(exp.kind.gvr()).Namespace(exp.object.GetNamespace()).
 		Create(ctx, exp.object, metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict})
 	if err != nil {
 		p.log.Error("create experiment failed", "kind", exp.kind.kind, "namespace", exp.object.GetNamespace(), "name", exp.object.GetName(), "tenant", req.TenantID, "error", err)
-		return nil, apiError(err, what, exp.kind)
+		return nil, apiError(err, "create", request, exp.kind)
 	}
 	info := describe(exp.kind, created, req.TenantID)
-	p.log.Info("experiment created", "kind", info.Kind, "namespace", info.Namespace, "name", info.Name, "tenant", req.TenantID, "duration", exp.duration)
+	p.log.Info("experiment created", "kind", info.Kind, "namespace", info.Namespace, "name", info.Name, "tenant", req.TenantID, "duration", exp.duration.String())
 	return sdk.OK(fmt.Sprintf("created %s %s/%s for %s", info.Kind, info.Namespace, info.Name, exp.duration),
 		map[string]any{"experiment": info, "manifest": string(manifest)}), nil
 }
@@ -164,7 +165,7 @@ func (p *Plugin) resolveTarget(prm params) (target, error) {
 func (p *Plugin) getOwned(ctx context.Context, tenant string, t target, verb string) (*unstructured.Unstructured, error) {
 	u, err := t.client.Get(ctx, t.name, metav1.GetOptions{})
 	if err != nil {
-		return nil, apiError(err, verb+" "+t.String(), t.kind)
+		return nil, apiError(err, "get", verb+" "+t.String(), t.kind)
 	}
 	if !isManaged(u, tenant) {
 		return nil, callError(CodeNotFound, "%s %s: not found among the experiments mockforged created for tenant %q: the object exists but was created by someone else, so mockforged leaves it alone", verb, t, tenant)
@@ -204,7 +205,7 @@ func (p *Plugin) setPaused(ctx context.Context, tenant string, t target, pause b
 	patched, err := t.client.Patch(ctx, t.name, types.MergePatchType, data, metav1.PatchOptions{FieldValidation: metav1.FieldValidationStrict})
 	if err != nil {
 		p.log.Error(verb+" experiment failed", "experiment", t.String(), "tenant", tenant, "error", err)
-		return nil, apiError(err, verb+" "+t.String(), t.kind)
+		return nil, apiError(err, "patch", verb+" "+t.String(), t.kind)
 	}
 	p.log.Info("experiment "+verb+"d", "experiment", t.String(), "tenant", tenant)
 	info := describe(t.kind, patched, tenant)
@@ -220,7 +221,7 @@ func (p *Plugin) delete(ctx context.Context, tenant string, t target) (*sdk.Exec
 	err = t.client.Delete(ctx, t.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 	if err != nil {
 		p.log.Error("delete experiment failed", "experiment", t.String(), "tenant", tenant, "error", err)
-		return nil, apiError(err, "delete "+t.String(), t.kind)
+		return nil, apiError(err, "delete", "delete "+t.String(), t.kind)
 	}
 	p.log.Info("experiment deleted", "experiment", t.String(), "tenant", tenant)
 	return sdk.OK("deleted "+t.String(), map[string]any{"experiment": describe(t.kind, u, tenant)}), nil
@@ -306,7 +307,7 @@ func (p *Plugin) list(ctx context.Context, tenant string, prm params) (*sdk.Exec
 			continue
 		}
 		if err != nil {
-			return nil, apiError(err, "list "+k.kind, k)
+			return nil, apiError(err, "list", "list "+k.kind, k)
 		}
 		for i := range items.Items {
 			infos = append(infos, describe(k, &items.Items[i], tenant))
@@ -339,14 +340,14 @@ func (p *Plugin) cleanup(ctx context.Context, tenant string, prm params) (*sdk.E
 			continue
 		}
 		if err != nil {
-			return nil, apiError(err, "cleanup: list "+k.kind, k)
+			return nil, apiError(err, "list", "cleanup: list "+k.kind, k)
 		}
 		for i := range items.Items {
 			u := &items.Items[i]
 			err := client.Resource(k.gvr()).Namespace(u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{})
 			if err != nil && !apierrors.IsNotFound(err) {
 				p.log.Error("cleanup: delete experiment failed", "kind", k.kind, "namespace", u.GetNamespace(), "name", u.GetName(), "tenant", tenant, "error", err)
-				return nil, apiError(err, fmt.Sprintf("cleanup: delete %s %s/%s after deleting %d", k.kind, u.GetNamespace(), u.GetName(), len(deleted)), k)
+				return nil, apiError(err, "delete", fmt.Sprintf("cleanup: delete %s %s/%s after deleting %d", k.kind, u.GetNamespace(), u.GetName(), len(deleted)), k)
 			}
 			deleted = append(deleted, describe(k, u, tenant))
 		}

@@ -42,6 +42,9 @@ type params struct {
 	// For is what wait waits for: injected or recovered.
 	For     string `json:"for"`
 	Timeout string `json:"timeout"`
+
+	// raw is the parameters as the caller sent them, for the schema check.
+	raw json.RawMessage
 }
 
 // operationParams lists the parameters each operation accepts besides

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -36,6 +37,7 @@ including DNSChaos, HTTPChaos, JVMChaos, KernelChaos and Schedule.`,
 		a.newChaosTargetCommand("pause", "Pause an experiment", "pause"),
 		a.newChaosTargetCommand("resume", "Resume a paused experiment", "resume"),
 		a.newChaosTargetCommand("delete", "Delete an experiment, which recovers its targets", "delete"),
+		a.newChaosWaitCommand(),
 		a.newChaosCleanupCommand(),
 	)
 	return cmd
@@ -57,6 +59,8 @@ var chaosExperiments = []chaosExperiment{
 	{use: "network-delay", short: "Delay the selected pods' network traffic", kind: "NetworkChaos", fill: networkDelay, flags: networkDelayFlags},
 	{use: "network-loss", short: "Drop a share of the selected pods' packets", kind: "NetworkChaos", fill: networkLoss, flags: networkLossFlags},
 	{use: "network-bandwidth", short: "Limit the selected pods' bandwidth", kind: "NetworkChaos", fill: networkBandwidth, flags: networkBandwidthFlags},
+	{use: "network-duplicate", short: "Duplicate a share of the selected pods' packets", kind: "NetworkChaos", fill: networkDuplicate, flags: networkDuplicateFlags},
+	{use: "network-corrupt", short: "Corrupt a share of the selected pods' packets", kind: "NetworkChaos", fill: networkCorrupt, flags: networkCorruptFlags},
 	{use: "network-partition", short: "Cut the selected pods off from target pods", kind: "NetworkChaos", fill: networkPartition, flags: networkPartitionFlags},
 	{use: "stress-cpu", short: "Load the CPU of the selected pods", kind: "StressChaos", fill: stressCPU, flags: stressCPUFlags},
 	{use: "stress-memory", short: "Allocate memory in the selected pods", kind: "StressChaos", fill: stressMemory, flags: stressMemoryFlags},
@@ -300,6 +304,36 @@ func networkLoss(flags *pflag.FlagSet, spec map[string]any) error {
 	return nil
 }
 
+func networkDuplicateFlags(flags *pflag.FlagSet) {
+	flags.String("duplicate", "", "share of packets sent twice, in percent, such as 5 (required)")
+	flags.String("correlation", "", "correlation with the previous packet, in percent")
+	networkCommonFlags(flags)
+}
+
+func networkDuplicate(flags *pflag.FlagSet, spec map[string]any) error {
+	spec["action"] = "duplicate"
+	duplicate := map[string]any{}
+	copyStringFlags(flags, duplicate, map[string]string{"duplicate": "duplicate", "correlation": "correlation"})
+	spec["duplicate"] = duplicate
+	networkCommon(flags, spec)
+	return nil
+}
+
+func networkCorruptFlags(flags *pflag.FlagSet) {
+	flags.String("corrupt", "", "share of packets corrupted, in percent, such as 5 (required)")
+	flags.String("correlation", "", "correlation with the previous packet, in percent")
+	networkCommonFlags(flags)
+}
+
+func networkCorrupt(flags *pflag.FlagSet, spec map[string]any) error {
+	spec["action"] = "corrupt"
+	corrupt := map[string]any{}
+	copyStringFlags(flags, corrupt, map[string]string{"corrupt": "corrupt", "correlation": "correlation"})
+	spec["corrupt"] = corrupt
+	networkCommon(flags, spec)
+	return nil
+}
+
 func networkBandwidthFlags(flags *pflag.FlagSet) {
 	flags.String("rate", "", "rate limit, such as 1mbps (required)")
 	flags.Int("limit", 0, "bytes that can wait in the queue (required)")
@@ -464,6 +498,45 @@ func (a *app) newChaosTargetCommand(use, short, operation string) *cobra.Command
 	}
 	cmd.Flags().StringVar(&namespace, "namespace", "", "namespace of the experiment (default: the plugin config's namespace)")
 	a.addCallFlags(cmd.Flags(), &call)
+	return cmd
+}
+
+// chaosWaitMargin is added to the wait's timeout for the call's deadline,
+// so that the plugin reports the timeout itself with the experiment named.
+const chaosWaitMargin = 10 * time.Second
+
+func (a *app) newChaosWaitCommand() *cobra.Command {
+	var call callOptions
+	var namespace, condition string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "wait KIND NAME --for injected|recovered",
+		Short: "Wait until an experiment is injected or recovered",
+		Long: `Wait until Chaos Mesh reports every target of an experiment injected (its
+condition AllInjected) or recovered (AllRecovered). The command fails when
+the timeout passes first.`,
+		Example: "  mockforged chaos wait networkchaos api-delay --for injected --timeout 2m",
+		Args:    cobra.ExactArgs(2),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			if condition != "injected" && condition != "recovered" {
+				return usageErrorf("invalid --for %q: use injected or recovered", condition)
+			}
+			if timeout <= 0 {
+				return usageErrorf("invalid --timeout %s: use a positive duration such as 2m", timeout)
+			}
+			params := map[string]any{"operation": "wait", "kind": args[0], "name": args[1], "for": condition, "timeout": timeout.String()}
+			setIfNotEmpty(params, "namespace", namespace)
+			call.timeout = timeout + chaosWaitMargin
+			return a.callChaos(cmd, params, call)
+		}),
+	}
+	flags := cmd.Flags()
+	flags.StringVar(&namespace, "namespace", "", "namespace of the experiment (default: the plugin config's namespace)")
+	flags.StringVar(&condition, "for", "", "condition to wait for: injected or recovered (required)")
+	flags.DurationVar(&timeout, "timeout", time.Minute, "how long to wait, such as 2m")
+	flags.StringVar(&call.tenant, "tenant", "", "tenant on whose behalf the plugin is called")
+	addOutputFlag(flags, &call.format, formatText, formatJSON)
+	a.addTokenFlag(flags)
 	return cmd
 }
 

@@ -27,7 +27,8 @@ var _ api.Metrics = (*Metrics)(nil)
 // not admit the call. Both are then counted as "_unknown", and only
 // admitted calls are counted in the duration histogram. params and resp
 // are the request's parameters and the response, from which the results of
-// the anomaly detector and the database fault injector are read.
+// the anomaly detector, the database fault injector and the Chaos Mesh
+// plugin are read.
 func (m *Metrics) ObserveCall(pluginID, tenantID string, params []byte, resp *apiv1.ExecuteResponse, err error, d time.Duration) {
 	if m == nil {
 		return
@@ -52,6 +53,8 @@ func (m *Metrics) observe(pluginID, tenantID string, params []byte, success bool
 		m.countAnomalies(data)
 	case dbFaultPluginID:
 		m.experiments.observeFaults(pluginID, tenantID, params, data, time.Now())
+	case chaosMeshPluginID:
+		m.experiments.observeChaos(pluginID, tenantID, params, data, time.Now())
 	}
 }
 

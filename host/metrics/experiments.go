@@ -37,10 +37,15 @@ type experimentKey struct {
 	id     string
 }
 
-// experiment is an active chaos experiment, such as a database fault.
+// experiment is an active chaos experiment, such as a database fault or a
+// Chaos Mesh experiment.
 type experiment struct {
-	kind    string
-	proxy   string
+	kind string
+	// scope is the proxy of a database fault or the namespace of a Chaos
+	// Mesh experiment: a list call of one scope replaces its experiments.
+	scope string
+	// expires is when the experiment ends by itself; zero means it runs
+	// until a call shows it removed.
 	expires time.Time
 }
 
@@ -50,7 +55,8 @@ type experiment struct {
 // NOTE: the daemon reads only the results of calls. A fault that the
 // plugin removed by itself (a config change that removes its proxy) is
 // counted until it expires, a list_faults call shows the truth again, or
-// the plugin restarts. Only db-fault-injector reports experiments so far.
+// the plugin restarts. Likewise a Chaos Mesh experiment deleted with
+// kubectl is counted until it expires or a chaos-mesh list shows it gone.
 type experiments struct {
 	mu     sync.Mutex
 	active map[experimentKey]experiment
@@ -117,7 +123,7 @@ func (e *experiments) observeFaults(plugin, tenant string, params, data []byte, 
 	case "list_faults":
 		// The list is complete for the tenant, or for one proxy of it.
 		for key, x := range e.active {
-			if key.plugin == plugin && key.tenant == tenant && (request.Proxy == "" || x.proxy == request.Proxy) {
+			if key.plugin == plugin && key.tenant == tenant && (request.Proxy == "" || x.scope == request.Proxy) {
 				delete(e.active, key)
 			}
 		}
@@ -128,24 +134,33 @@ func (e *experiments) observeFaults(plugin, tenant string, params, data []byte, 
 }
 
 func (e *experiments) addLocked(plugin, tenant string, f faultInfo, now time.Time) {
-	key := experimentKey{plugin, tenant, f.ID}
 	if f.ID == "" || !f.ExpiresAt.After(now) {
 		return
 	}
+	x := experiment{kind: oneOf(f.Type, dbFaultTypes), scope: f.Proxy, expires: f.ExpiresAt}
+	e.addExperimentLocked(experimentKey{plugin, tenant, f.ID}, x)
+}
+
+// addExperimentLocked adds or replaces an active experiment, unless
+// maxExperiments are tracked already.
+func (e *experiments) addExperimentLocked(key experimentKey, x experiment) {
 	if _, ok := e.active[key]; !ok && len(e.active) >= maxExperiments {
 		return
 	}
-	x := experiment{kind: oneOf(f.Type, dbFaultTypes), proxy: f.Proxy, expires: f.ExpiresAt}
 	e.active[key] = x
-	e.seenPlugins[pluginTenant{plugin, tenant}] = true
-	if plugin == dbFaultPluginID {
-		e.seenFaults[tenantFault{tenant, x.kind}] = true
+	e.seenPlugins[pluginTenant{key.plugin, key.tenant}] = true
+	if key.plugin == dbFaultPluginID {
+		e.seenFaults[tenantFault{key.tenant, x.kind}] = true
 	}
 }
 
 // forgetPlugin drops the experiments of a plugin whose process was
-// replaced, because its experiments ended with the old process.
+// replaced, because its experiments ended with the old process. Chaos
+// Mesh experiments live in the cluster and are kept.
 func (e *experiments) forgetPlugin(plugin string) {
+	if plugin == chaosMeshPluginID {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for key := range e.active {
@@ -174,7 +189,7 @@ func (e *experiments) Collect(ch chan<- prometheus.Metric) {
 	}
 	now := e.now()
 	for key, x := range e.active {
-		if !x.expires.After(now) {
+		if !x.expires.IsZero() && !x.expires.After(now) {
 			delete(e.active, key)
 			continue
 		}

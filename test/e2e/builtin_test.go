@@ -10,9 +10,12 @@ import (
 
 func TestBuiltinsRunOutOfProcess(t *testing.T) {
 	d := startDaemon(t)
-	for _, tc := range []struct{ file, id string }{
-		{"builtin:anomaly", "anomaly-detector"},
-		{"builtin:dbfault", "db-fault-injector"},
+	for _, tc := range []struct{ file, id, params string }{
+		{"builtin:anomaly", "anomaly-detector", `{"operation":"list_metrics"}`},
+		{"builtin:dbfault", "db-fault-injector", `{"operation":"list_proxies"}`},
+		// A dry run builds the object without a cluster.
+		{"builtin:chaosmesh", "chaos-mesh", `{"operation":"create","kind":"PodChaos","dry_run":true,"spec":{"action":"pod-kill","mode":"one","selector":{}}}`},
+		{"builtin:prommetrics", "prometheus-metrics", `{"operation":"list"}`},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			p := d.waitState(tc.file, running, 20*time.Second)
@@ -36,10 +39,7 @@ func TestBuiltinsRunOutOfProcess(t *testing.T) {
 				q := d.byFile(tc.file)
 				return q != nil && q.State == running && q.Pid != p.Pid
 			})
-			resp, err := d.exec(context.Background(), tc.id, `{"operation":"list_metrics"}`)
-			if tc.id == "db-fault-injector" {
-				resp, err = d.exec(context.Background(), tc.id, `{"operation":"list_proxies"}`)
-			}
+			resp, err := d.exec(context.Background(), tc.id, tc.params)
 			if err != nil || !resp.Success {
 				t.Errorf("call after restart: %v %v", resp, err)
 			}

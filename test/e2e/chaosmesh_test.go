@@ -60,6 +60,9 @@ func TestChaosMesh(t *testing.T) {
 	t.Run("list foreign", env.testListForeign)
 	t.Run("delete cleanup", env.testDeleteCleanup)
 	t.Run("cli", env.testCLI)
+	t.Run("cli network shortcuts", env.testCLINetwork)
+	t.Run("cli wait", env.testCLIWait)
+	t.Run("plan max duration", env.testPlanMaxDuration)
 }
 
 // call runs one operation and returns the result's data; it fails the
@@ -237,17 +240,18 @@ func (e *chaosEnv) testRejections(t *testing.T) {
 		extra      map[string]any
 		code, want string
 	}{
-		{"bad action", "PodChaos", with(sel, map[string]any{"action": "pod-explode"}), nil, "rejected", "spec.action"},
-		{"latency does not parse", "NetworkChaos", with(sel, map[string]any{"action": "delay", "delay": map[string]any{"latency": "fast"}}), nil, "invalid_argument", "spec.delay.latency"},
-		{"latency pattern", "NetworkChaos", with(sel, map[string]any{"action": "delay", "delay": map[string]any{"latency": "1.5.ms"}}), nil, "invalid_argument", "spec.delay.latency"},
-		{"cpu load over 100", "StressChaos", with(sel, map[string]any{"stressors": map[string]any{"cpu": map[string]any{"workers": 1, "load": 150}}}), nil, "rejected", "spec.stressors.cpu.load"},
-		{"missing volumePath", "IOChaos", with(sel, map[string]any{"action": "latency", "delay": "10ms"}), nil, "invalid_argument", "spec.volumePath"},
-		{"misspelled field", "NetworkChaos", with(sel, map[string]any{"action": "delay", "delay": map[string]any{"latncy": "10ms"}}), nil, "invalid_argument", "spec.delay.latncy"},
+		{"bad action", "PodChaos", with(sel, map[string]any{"action": "pod-explode"}), nil, "invalid_argument", "/spec/action"},
+		{"latency does not parse", "NetworkChaos", with(sel, map[string]any{"action": "delay", "delay": map[string]any{"latency": "fast"}}), nil, "invalid_argument", "/spec/delay/latency"},
+		{"latency pattern", "NetworkChaos", with(sel, map[string]any{"action": "delay", "delay": map[string]any{"latency": "1.5.ms"}}), nil, "invalid_argument", "/spec/delay/latency"},
+		{"cpu load over 100", "StressChaos", with(sel, map[string]any{"stressors": map[string]any{"cpu": map[string]any{"workers": 1, "load": 150}}}), nil, "invalid_argument", "/spec/stressors/cpu/load"},
+		{"missing volumePath", "IOChaos", with(sel, map[string]any{"action": "latency", "delay": "10ms"}), nil, "invalid_argument", "volumePath"},
+		{"misspelled field", "NetworkChaos", with(sel, map[string]any{"action": "delay", "delay": map[string]any{"latncy": "10ms"}}), nil, "invalid_argument", "/spec/delay/latncy"},
+		{"misspelled selector field", "PodChaos", with(sel, map[string]any{"action": "pod-kill", "selector": map[string]any{"labels": map[string]any{"app": "web"}}}), nil, "invalid_argument", "/spec/selector/labels"},
 		{"container-kill without containers", "PodChaos", with(sel, map[string]any{"action": "container-kill"}), nil, "invalid_argument", "containerNames"},
 		{"fixed without value", "PodChaos", with(selectorSpec("fixed", ""), map[string]any{"action": "pod-kill"}), nil, "invalid_argument", "spec.value"},
 		{"percent over 100", "PodChaos", with(selectorSpec("fixed-percent", "150"), map[string]any{"action": "pod-kill"}), nil, "invalid_argument", "spec.value"},
 		{"duration does not parse", "PodChaos", with(sel, map[string]any{"action": "pod-kill"}), map[string]any{"duration": "soon"}, "invalid_argument", "soon"},
-		{"invalid name", "PodChaos", with(sel, map[string]any{"action": "pod-kill"}), map[string]any{"name": "Bad_Name"}, "rejected", "metadata.name"},
+		{"invalid name", "PodChaos", with(sel, map[string]any{"action": "pod-kill"}), map[string]any{"name": "Bad_Name"}, "invalid_argument", "/name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -430,7 +434,90 @@ func (e *chaosEnv) testCLI(t *testing.T) {
 		}
 	}
 	out, _, code = e.d.cli(nil, "chaos", "stress-cpu", "--selector", "app=web", "--load", "150")
-	if code == 0 || !strings.Contains(out, "spec.stressors.cpu.load") {
-		t.Errorf("stress-cpu --load 150: exit %d, output %q, want a failure naming spec.stressors.cpu.load", code, out)
+	if code == 0 || !strings.Contains(out, "/spec/stressors/cpu/load") {
+		t.Errorf("stress-cpu --load 150: exit %d, output %q, want a failure naming /spec/stressors/cpu/load", code, out)
+	}
+}
+
+// testCLINetwork checks that the network shortcuts put each flag into the
+// object that reaches the API server.
+func (e *chaosEnv) testCLINetwork(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		field []string
+		want  map[string]any
+	}{
+		{"cli-delay-corr", []string{"network-delay", "--latency", "200ms", "--jitter", "20ms", "--correlation", "25"},
+			[]string{"spec", "delay"}, map[string]any{"latency": "200ms", "jitter": "20ms", "correlation": "25"}},
+		{"cli-loss-corr", []string{"network-loss", "--loss", "30", "--correlation", "40"},
+			[]string{"spec", "loss"}, map[string]any{"loss": "30", "correlation": "40"}},
+		{"cli-duplicate", []string{"network-duplicate", "--duplicate", "5", "--correlation", "10"},
+			[]string{"spec", "duplicate"}, map[string]any{"duplicate": "5", "correlation": "10"}},
+		{"cli-corrupt", []string{"network-corrupt", "--corrupt", "7", "--correlation", "15"},
+			[]string{"spec", "corrupt"}, map[string]any{"corrupt": "7", "correlation": "15"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"chaos"}, tc.args...)
+			args = append(args, "--name", tc.name, "--selector", "app=api", "--duration", "1m")
+			e.d.mustCLI(args...)
+			got, _, _ := unstructured.NestedMap(e.get(t, "networkchaos", tc.name).Object, tc.field...)
+			assertSubset(t, strings.Join(tc.field, "."), tc.want, got)
+		})
+	}
+}
+
+// testCLIWait waits for conditions that the test writes as Chaos Mesh's
+// controller would.
+func (e *chaosEnv) testCLIWait(t *testing.T) {
+	e.d.mustCLI("chaos", "pod-failure", "--name", "cli-wait", "--selector", "app=web", "--duration", "1m")
+	out, errOut, code := e.d.cli(nil, "chaos", "wait", "podchaos", "cli-wait", "--for", "injected", "--timeout", "300ms")
+	if code == 0 || !strings.Contains(out+errOut, "timed out after 300ms") {
+		t.Errorf("wait before injection: exit %d, output %q, want a failure saying it timed out after 300ms", code, out+errOut)
+	}
+	e.writeStatus(t, "podchaos", "cli-wait", []any{cond("Selected", "True"), cond("AllInjected", "True")}, "Run")
+	out = e.d.mustCLI("chaos", "wait", "podchaos", "cli-wait", "--for", "injected", "--timeout", "5s", "-o", "json")
+	if !strings.Contains(out, `"phase": "injected"`) && !strings.Contains(out, `"phase":"injected"`) {
+		t.Errorf("wait output %q does not show phase injected", out)
+	}
+	if _, errOut, code := e.d.cli(nil, "chaos", "wait", "podchaos", "cli-wait", "--for", "gone"); code == 0 || !strings.Contains(errOut, `invalid --for "gone"`) {
+		t.Errorf("wait --for gone: exit %d, stderr %q, want a usage error naming the value", code, errOut)
+	}
+}
+
+// testPlanMaxDuration calls the plugin as a tenant on the free plan, whose
+// experiments may last 10 minutes, and requests 20.
+func (e *chaosEnv) testPlanMaxDuration(t *testing.T) {
+	e.d.mustCLI("tenants", "create", "chaos-free", "--plan", "free")
+	// The plugin's integration capability needs integrate_external, which
+	// the free plan lacks.
+	e.d.mustCLI("tenants", "grant", "chaos-free", "integrate_external")
+	params := func(duration string) string {
+		raw, err := json.Marshal(map[string]any{"operation": "create", "kind": "PodChaos", "name": "free-" + strings.TrimSuffix(duration, "m"),
+			"duration": duration, "spec": with(selectorSpec("one", ""), map[string]any{"action": "pod-kill"})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw)
+	}
+	resp, err := e.d.execFor("chaos-free", "chaos-mesh", params("20m"), 30*time.Second)
+	if err != nil {
+		t.Fatalf("exec as chaos-free: %v", err)
+	}
+	if resp.Success || resp.GetError().GetCode() != "limit_exceeded" {
+		t.Fatalf("20m experiment on the free plan: success %v code %q, want limit_exceeded", resp.Success, resp.GetError().GetCode())
+	}
+	for _, want := range []string{"20m0s", "10m0s", `"chaos-free"`} {
+		if !strings.Contains(resp.GetError().GetMessage(), want) {
+			t.Errorf("message %q does not name %s", resp.GetError().GetMessage(), want)
+		}
+	}
+	if _, err := e.client.Resource(gvr("podchaos")).Namespace(chaosNamespace).Get(context.Background(), "free-20", metav1.GetOptions{}); err == nil {
+		t.Errorf("the rejected experiment was created")
+	}
+	resp, err = e.d.execFor("chaos-free", "chaos-mesh", params("10m"), 30*time.Second)
+	if err != nil || !resp.Success {
+		t.Fatalf("10m experiment on the free plan: %v %v, want success", resp, err)
 	}
 }

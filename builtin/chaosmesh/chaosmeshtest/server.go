@@ -108,33 +108,47 @@ func Start(log Logger) (*Server, error) {
 	if err != nil {
 		return s, err
 	}
-	// The server needs a kubeconfig for delegated authentication and
-	// authorization at start; lookups are skipped, so it is never used.
-	unused := filepath.Join(dir, "unused-kubeconfig")
-	if err := os.WriteFile(unused, []byte(unusedKubeconfig), 0o600); err != nil {
+	if err := s.startAPIServer(log, endpoint); err != nil {
 		return s, err
 	}
-	flags := []string{
-		"--etcd-servers", endpoint,
-		"--etcd-prefix", "/chaosmeshtest",
-		"--bind-address=127.0.0.1",
-		"--authentication-skip-lookup",
-		"--authentication-kubeconfig", unused,
-		"--authorization-kubeconfig", unused,
-		"--kubeconfig", unused,
-		"--enable-priority-and-fairness=false",
-		"--disable-admission-plugins", "NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,MutatingAdmissionPolicy",
-	}
-	srv, err := servertesting.StartTestServer(log, nil, flags, nil)
-	if err != nil {
-		return s, fmt.Errorf("start API server: %w", err)
-	}
-	s.stop = srv.TearDownFn
-	s.Config = rest.CopyConfig(srv.ClientConfig)
 	if err := s.installCRDs(); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+// startAPIServer starts the API server in the test process, backed by
+// the etcd at endpoint.
+func (s *Server) startAPIServer(log Logger, endpoint string) error {
+	// The server needs a kubeconfig for delegated authentication and
+	// authorization at start; lookups are skipped, so it is never used.
+	unused := filepath.Join(s.dir, "unused-kubeconfig")
+	if err := os.WriteFile(unused, []byte(unusedKubeconfig), 0o600); err != nil {
+		return err
+	}
+	srv, err := servertesting.StartTestServer(log, nil, apiServerFlags(endpoint, unused), nil)
+	if err != nil {
+		return fmt.Errorf("start API server: %w", err)
+	}
+	s.stop = srv.TearDownFn
+	s.Config = rest.CopyConfig(srv.ClientConfig)
+	return nil
+}
+
+// apiServerFlags are the API server's flags: loopback only, no delegated
+// lookups and no admission plugins that need a full cluster.
+func apiServerFlags(etcdEndpoint, unusedKubeconfigPath string) []string {
+	return []string{
+		"--etcd-servers", etcdEndpoint,
+		"--etcd-prefix", "/chaosmeshtest",
+		"--bind-address=127.0.0.1",
+		"--authentication-skip-lookup",
+		"--authentication-kubeconfig", unusedKubeconfigPath,
+		"--authorization-kubeconfig", unusedKubeconfigPath,
+		"--kubeconfig", unusedKubeconfigPath,
+		"--enable-priority-and-fairness=false",
+		"--disable-admission-plugins", "NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,MutatingAdmissionPolicy",
+	}
 }
 
 // Stop stops the API server and etcd and removes their files.
@@ -152,7 +166,7 @@ func (s *Server) Stop() {
 }
 
 // startEtcd runs etcd on two free loopback ports with a fresh data dir and
-// waits until it serves.
+// waits until it serves. It returns the client URL.
 func (s *Server) startEtcd() (string, error) {
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
@@ -167,7 +181,19 @@ func (s *Server) startEtcd() (string, error) {
 		return "", err
 	}
 	client := "http://127.0.0.1:" + strconv.Itoa(clientPort)
-	peer := "http://127.0.0.1:" + strconv.Itoa(peerPort)
+	var output bytes.Buffer
+	if err := s.runEtcd(bin, client, "http://127.0.0.1:"+strconv.Itoa(peerPort), &output); err != nil {
+		return "", err
+	}
+	if err := s.waitEtcdListening("127.0.0.1:"+strconv.Itoa(clientPort), &output); err != nil {
+		return "", err
+	}
+	return client, nil
+}
+
+// runEtcd starts the etcd process with output going to output, and a
+// goroutine that closes s.exited when it exits.
+func (s *Server) runEtcd(bin, client, peer string, output *bytes.Buffer) error {
 	cmd := exec.Command(bin,
 		"--name", "chaosmeshtest",
 		"--data-dir", filepath.Join(s.dir, "etcd"),
@@ -176,12 +202,11 @@ func (s *Server) startEtcd() (string, error) {
 		"--initial-cluster", "chaosmeshtest="+peer,
 		"--log-level", "error",
 	)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
+	cmd.Stdout, cmd.Stderr = output, output
 	// etcd dies with the test process, also when a test panics.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start etcd: %w", err)
+		return fmt.Errorf("start etcd: %w", err)
 	}
 	s.etcd = cmd
 	s.exited = make(chan struct{})
@@ -189,21 +214,26 @@ func (s *Server) startEtcd() (string, error) {
 		_ = cmd.Wait()
 		close(s.exited)
 	}()
-	addr := "127.0.0.1:" + strconv.Itoa(clientPort)
+	return nil
+}
+
+// waitEtcdListening waits until etcd accepts connections on addr, for up
+// to startTimeout. output is read only after etcd exited.
+func (s *Server) waitEtcdListening(addr string, output *bytes.Buffer) error {
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.exited:
-			return "", fmt.Errorf("etcd exited at start: %s", output.String())
+			return fmt.Errorf("etcd exited at start: %s", output.String())
 		default:
 		}
 		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			conn.Close()
-			return client, nil
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return "", fmt.Errorf("etcd did not listen on %s within %s", addr, startTimeout)
+	return fmt.Errorf("etcd did not listen on %s within %s", addr, startTimeout)
 }
 
 func freePort() (int, error) {
