@@ -89,7 +89,12 @@ func writeDescription(w io.Writer, resp *apiv1.DescribePluginResponse) error {
 	}
 
 	writeJSONBlock(w, "Config schema", resp.GetConfigSchema())
-	writeJSONBlock(w, "Config", resp.GetConfigJson())
+	if p.GetConfigured() && len(resp.GetConfigJson()) == 0 {
+		// The plugin runs with an empty config, which its schema accepts.
+		fmt.Fprintln(w, "Config: none stored; the plugin runs with {} and its own defaults")
+	} else {
+		writeJSONBlock(w, "Config", resp.GetConfigJson())
+	}
 	return nil
 }
 
