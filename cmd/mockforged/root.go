@@ -30,6 +30,8 @@ type streams struct {
 // app contains the state that the commands of one invocation share.
 type app struct {
 	streams
+	// stdout counts what the command wrote to the standard output.
+	stdout *countingWriter
 
 	// socket is the daemon's unix socket, set by the global --socket flag.
 	socket string
@@ -52,7 +54,10 @@ type app struct {
 
 // execute runs the command line args and returns the process's exit status.
 func execute(ctx context.Context, args []string, s streams) int {
+	out := &countingWriter{w: s.out}
+	s.out = out
 	a := &app{
+		stdout:      out,
 		streams:     s,
 		builtins:    builtinPlugins,
 		runDaemon:   daemon.Run,
@@ -71,6 +76,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	fmt.Fprintf(a.err, "mockforged: %s\n", err)
+	a.writeJSONError(cmd, err)
 	if !a.running || isUsageError(err) {
 		if cmd == nil {
 			cmd = root
@@ -134,4 +140,30 @@ func noSubcommand(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	return usageError{err: fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+}
+
+// writeJSONError writes {"error": {"message": ...}} on stdout when a
+// command run with -o json failed before it wrote its JSON document, so
+// that a script reading stdout always gets one document.
+func (a *app) writeJSONError(cmd *cobra.Command, err error) {
+	if cmd == nil || a.stdout == nil || a.stdout.n > 0 {
+		return
+	}
+	flag := cmd.Flags().Lookup("output")
+	if flag == nil || flag.Value.String() != formatJSON {
+		return
+	}
+	_ = writeJSON(a.out, map[string]any{"error": map[string]string{"message": err.Error()}})
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
