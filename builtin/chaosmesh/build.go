@@ -1,10 +1,8 @@
 package chaosmesh
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +62,9 @@ func buildExperiment(s settings, defaultNamespace, tenant string, prm params, ma
 	if err := checkMode(k, spec); err != nil {
 		return nil, callError(CodeInvalidArgument, "%s: %v", k.kind, err)
 	}
+	if err := checkNumbers(k, spec); err != nil {
+		return nil, err
+	}
 	if k.kind == "Schedule" {
 		if _, ok := spec["concurrencyPolicy"]; !ok {
 			spec["concurrencyPolicy"] = "Forbid"
@@ -74,13 +75,22 @@ func buildExperiment(s settings, defaultNamespace, tenant string, prm params, ma
 	if namespace == "" {
 		namespace = defaultNamespace
 	}
+	if err := checkTargets(k, spec, namespace); err != nil {
+		return nil, err
+	}
 	name := prm.Name
-	if name == "" {
+	if name == "" && !prm.DryRun {
 		name = generateName(k)
 	}
 	obj, err := typedObject(k, name, namespace, tenant, spec)
 	if err != nil {
 		return nil, err
+	}
+	if name == "" {
+		if name, err = manifestName(k, obj); err != nil {
+			return nil, err
+		}
+		obj.SetName(name)
 	}
 	return &experiment{kind: k, object: obj, duration: duration}, nil
 }
@@ -255,20 +265,6 @@ func checkWebhookRules(k kindInfo, obj runtime.Object) error {
 		msgs[i] = e.Error()
 	}
 	return callError(CodeInvalidArgument, "invalid %s: %s", k.kind, strings.Join(msgs, "; "))
-}
-
-// generateName returns a name such as "mockforged-podchaos-x7k2p".
-func generateName(k kindInfo) string {
-	const letters = "bcdfghjklmnpqrstvwxz2456789"
-	b := make([]byte, 5)
-	for i := range b {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(letters))))
-		if err != nil {
-			panic(fmt.Sprintf("chaosmesh: read random bytes: %v", err))
-		}
-		b[i] = letters[n.Int64()]
-	}
-	return "mockforged-" + strings.ToLower(k.kind) + "-" + string(b)
 }
 
 func jsonMarshal(v any) ([]byte, error) {

@@ -5,7 +5,10 @@
 //
 // Objects are checked before they are sent: the create parameters against
 // a JSON Schema per kind converted from Chaos Mesh's CRDs (schemas/,
-// written by go generate), then decoding into Chaos Mesh's own Go types and
+// written by go generate). Next come the checks that neither the schema
+// nor Chaos Mesh's webhook makes: the selector names target pods,
+// NetworkChaos percentages are from 0 to 100, stress workers are positive.
+// Last come decoding into Chaos Mesh's own Go types and
 // the rules of Chaos Mesh's admission webhook (durations parse,
 // container-kill names containers, fixed and percentage modes carry a valid
 // value). The API server then validates the object

@@ -30,9 +30,14 @@ const (
 	CodeAlreadyExists = "already_exists"
 	// CodeLimitExceeded marks a duration longer than the tenant plan allows.
 	CodeLimitExceeded = "limit_exceeded"
-	// CodeUnavailable marks a cluster that could not be reached or
-	// configured.
+	// CodeUnavailable marks a cluster that could not be reached or that
+	// failed the request for a reason that may pass; it is retryable.
 	CodeUnavailable = "unavailable"
+	// CodeNotConfigured marks a plugin without a usable Kubernetes
+	// connection config: no kubeconfig and no service account, or a
+	// kubeconfig or context that does not load. It is not retryable,
+	// because the config has to change first.
+	CodeNotConfigured = "not_configured"
 	// CodeTimeout marks a wait that ended before the experiment got there.
 	CodeTimeout = "timeout"
 )

@@ -150,13 +150,18 @@ func (p *Plugin) connection() (dynamic.Interface, string, settings, error) {
 		}
 		return p.client, ns, p.settings, nil
 	}
+	// A config that is missing or does not load fails the same way on
+	// every try, so these errors are not retryable. Failures to reach the
+	// API server come later, from the requests, and are retryable.
 	cfg, ns, err := p.settings.restConfig()
 	if err != nil {
-		return nil, "", p.settings, retryableError(CodeUnavailable, "%v", err)
+		p.log.Error("load Kubernetes client config failed", "kubeconfig", p.settings.cfg.Kubeconfig, "context", p.settings.cfg.Context, "error", err)
+		return nil, "", p.settings, callError(CodeNotConfigured, "%v", err)
 	}
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, "", p.settings, retryableError(CodeUnavailable, "create Kubernetes client for %s: %v", cfg.Host, err)
+		p.log.Error("create Kubernetes client failed", "host", cfg.Host, "error", err)
+		return nil, "", p.settings, callError(CodeNotConfigured, "create Kubernetes client for %s: %v; check the kubeconfig's cluster and user entries", cfg.Host, err)
 	}
 	p.client, p.namespace = client, ns
 	p.log.Info("connected to Kubernetes API server", "host", cfg.Host, "namespace", ns)

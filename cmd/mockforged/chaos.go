@@ -81,6 +81,10 @@ func (a *app) newChaosCreateCommand(e chaosExperiment) *cobra.Command {
   mockforged chaos network-delay --selector app=api --latency 200ms --jitter 20ms --duration 2m --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
+			if !sel.namesTarget() {
+				return usageErrorf("no target pods selected: pass --selector key=value, --expression, --annotation, --field, --phase, --node-selector, --node or --pod, or --target-namespace NAME to target every pod in a namespace")
+			}
+
 			spec, err := sel.spec()
 			if err != nil {
 				return err
@@ -100,7 +104,7 @@ func (a *app) newChaosCreateCommand(e chaosExperiment) *cobra.Command {
 		}),
 	}
 	flags := cmd.Flags()
-	flags.StringVar(&name, "name", "", "name of the experiment object (default: a generated name)")
+	flags.StringVar(&name, "name", "", "name of the experiment object (default: a random name; with --dry-run, a name derived from a hash of the manifest)")
 	flags.StringVar(&namespace, "namespace", "", "namespace of the experiment object (default: the plugin config's namespace)")
 	flags.StringVar(&duration, "duration", "", "how long the experiment runs, such as 30s (default: the plugin config's default_duration)")
 	flags.BoolVar(&dryRun, "dry-run", false, "print the manifest as YAML for kubectl apply -f instead of creating it")
@@ -117,7 +121,7 @@ type selectorFlags struct {
 }
 
 func (s *selectorFlags) add(flags *pflag.FlagSet) {
-	flags.StringArrayVar(&s.namespaces, "target-namespace", nil, "namespace of the target pods; repeat for more (default: the experiment's namespace)")
+	flags.StringArrayVar(&s.namespaces, "target-namespace", nil, "namespace of the target pods; alone, it targets every pod of the namespace; repeat for more (default with other selectors: the experiment's namespace)")
 	flags.StringArrayVar(&s.labels, "selector", nil, "label selector of the target pods as key=value; repeat for more")
 	flags.StringArrayVar(&s.expressions, "expression", nil, `label expression as "key operator value,value", such as "tier In web,api" or "canary Exists"; repeat for more`)
 	flags.StringArrayVar(&s.annotations, "annotation", nil, "annotation selector as key=value; repeat for more")
@@ -129,6 +133,18 @@ func (s *selectorFlags) add(flags *pflag.FlagSet) {
 	flags.StringArrayVar(&s.containers, "container", nil, "container name; repeat for more (required by container-kill)")
 	flags.StringVar(&s.mode, "mode", "one", "one, all, fixed, fixed-percent or random-max-percent")
 	flags.StringVar(&s.value, "value", "", "pod count for fixed, percentage for fixed-percent and random-max-percent")
+}
+
+// namesTarget reports whether the flags select pods. The plugin rejects a
+// selector without any, because Chaos Mesh would pick from every pod of
+// the experiment's namespace.
+func (s *selectorFlags) namesTarget() bool {
+	for _, values := range [][]string{s.namespaces, s.labels, s.expressions, s.annotations, s.fields, s.phases, s.nodeLabels, s.nodes, s.pods} {
+		if len(values) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // spec returns the selector part of a spec.

@@ -98,3 +98,57 @@ func TestChaosWaitRejectsBadFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestChaosCreateRequiresTarget(t *testing.T) {
+	rejected := []struct {
+		name string
+		args []string
+	}{
+		{"no selector", []string{"pod-kill", "--dry-run"}},
+		{"experiment namespace only", []string{"pod-kill", "--namespace", "shop"}},
+		{"mode only", []string{"network-loss", "--loss", "30", "--mode", "all"}},
+	}
+	for _, tc := range rejected {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, socket := startFakeDaemon(t)
+			res := runCLI(t, "", append([]string{"--socket", socket, "chaos"}, tc.args...)...)
+			if res.code != exitUsage {
+				t.Errorf("exit %d, want %d (usage)", res.code, exitUsage)
+			}
+			for _, flag := range []string{"no target pods selected", "--selector", "--pod", "--target-namespace"} {
+				if !strings.Contains(res.stderr, flag) {
+					t.Errorf("stderr %q does not contain %q", res.stderr, flag)
+				}
+			}
+			if fake.requestCount() != 0 {
+				t.Errorf("%d requests sent, want none", fake.requestCount())
+			}
+		})
+	}
+
+	accepted := []struct {
+		name  string
+		args  []string
+		field string
+		want  any
+	}{
+		{"target namespace", []string{"--target-namespace", "shop"}, "namespaces", []any{"shop"}},
+		{"pod", []string{"--pod", "shop/web-0"}, "pods", map[string]any{"shop": []any{"web-0"}}},
+		{"phase", []string{"--phase", "Running"}, "podPhaseSelectors", []any{"Running"}},
+	}
+	for _, tc := range accepted {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, socket := startFakeDaemon(t)
+			fake.executeResult = &apiv1.ExecuteResponse{Success: true, DataJson: []byte(`{}`)}
+			res := runCLI(t, "", append([]string{"--socket", socket, "chaos", "pod-kill"}, tc.args...)...)
+			if res.code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+			}
+			spec, _ := chaosParams(t, fake)["spec"].(map[string]any)
+			selector, _ := spec["selector"].(map[string]any)
+			if got := selector[tc.field]; !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("spec.selector.%s = %v, want %v", tc.field, got, tc.want)
+			}
+		})
+	}
+}

@@ -61,6 +61,7 @@ func TestChaosMesh(t *testing.T) {
 	t.Run("delete cleanup", env.testDeleteCleanup)
 	t.Run("cli", env.testCLI)
 	t.Run("cli network shortcuts", env.testCLINetwork)
+	t.Run("cli dry run name", env.testCLIDryRunName)
 	t.Run("cli wait", env.testCLIWait)
 	t.Run("plan max duration", env.testPlanMaxDuration)
 }
@@ -252,6 +253,9 @@ func (e *chaosEnv) testRejections(t *testing.T) {
 		{"percent over 100", "PodChaos", with(selectorSpec("fixed-percent", "150"), map[string]any{"action": "pod-kill"}), nil, "invalid_argument", "spec.value"},
 		{"duration does not parse", "PodChaos", with(sel, map[string]any{"action": "pod-kill"}), map[string]any{"duration": "soon"}, "invalid_argument", "soon"},
 		{"invalid name", "PodChaos", with(sel, map[string]any{"action": "pod-kill"}), map[string]any{"name": "Bad_Name"}, "invalid_argument", "/name"},
+		{"empty selector", "PodChaos", with(sel, map[string]any{"action": "pod-kill", "selector": map[string]any{}}), nil, "invalid_argument", "/spec/selector selects no pods"},
+		{"loss over 100", "NetworkChaos", with(sel, map[string]any{"action": "loss", "loss": map[string]any{"loss": "130"}}), nil, "invalid_argument", `/spec/loss/loss: "130" is out of range`},
+		{"correlation not a number", "NetworkChaos", with(sel, map[string]any{"action": "duplicate", "duplicate": map[string]any{"duplicate": "5", "correlation": "high"}}), nil, "invalid_argument", "/spec/duplicate/correlation"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -436,6 +440,39 @@ func (e *chaosEnv) testCLI(t *testing.T) {
 	out, _, code = e.d.cli(nil, "chaos", "stress-cpu", "--selector", "app=web", "--load", "150")
 	if code == 0 || !strings.Contains(out, "/spec/stressors/cpu/load") {
 		t.Errorf("stress-cpu --load 150: exit %d, output %q, want a failure naming /spec/stressors/cpu/load", code, out)
+	}
+}
+
+// testCLIDryRunName checks that a dry run without --name prints the same
+// name each time, so that kubectl apply of its output is idempotent.
+func (e *chaosEnv) testCLIDryRunName(t *testing.T) {
+	manifestName := func() string {
+		t.Helper()
+		out, errOut, code := e.d.cli(nil, "chaos", "network-loss", "--selector", "app=api", "--loss", "30", "--duration", "1m", "--dry-run")
+		if code != 0 {
+			t.Fatalf("chaos network-loss --dry-run: exit %d\n%s%s", code, out, errOut)
+		}
+		var manifest map[string]any
+		if err := yaml.UnmarshalStrict([]byte(out), &manifest); err != nil {
+			t.Fatalf("dry-run output is not YAML: %v\n%s", err, out)
+		}
+		return (&unstructured.Unstructured{Object: manifest}).GetName()
+	}
+	first, second := manifestName(), manifestName()
+	if first != second {
+		t.Errorf("two dry runs named %q and %q, want one name", first, second)
+	}
+	if !strings.HasPrefix(first, "mockforged-networkchaos-") || len(first) != len("mockforged-networkchaos-")+10 {
+		t.Errorf("dry-run name = %q, want mockforged-networkchaos- and a 10-letter hash", first)
+	}
+
+	out, errOut, code := e.d.cli(nil, "chaos", "pod-kill", "--dry-run")
+	if code == 0 || !strings.Contains(errOut, "--selector") || !strings.Contains(errOut, "--target-namespace") {
+		t.Errorf("pod-kill --dry-run without a selector: exit %d, output %q%q, want a failure naming --selector and --target-namespace", code, out, errOut)
+	}
+	out, errOut, code = e.d.cli(nil, "chaos", "network-loss", "--selector", "app=api", "--loss", "130", "--dry-run")
+	if code == 0 || !strings.Contains(out+errOut, "/spec/loss/loss") {
+		t.Errorf("network-loss --loss 130: exit %d, output %q%q, want a failure naming /spec/loss/loss", code, out, errOut)
 	}
 }
 
