@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
@@ -270,20 +271,82 @@ func (a *app) newScenariosStatusCommand(common *scenarioFlags) *cobra.Command {
 	}
 }
 
+// defaultStopWait is how long `scenarios stop` waits for the verdict by
+// default. Rollbacks run one after the other, each with a call deadline of
+// 30s unless the scenario sets its own, so one minute covers a typical
+// scenario's one or two rollbacks.
+const defaultStopWait = time.Minute
+
+// stopPollInterval is the interval at which `scenarios stop` requests the
+// execution's state while it waits.
+const stopPollInterval = 100 * time.Millisecond
+
 func (a *app) newScenariosStopCommand(common *scenarioFlags) *cobra.Command {
-	return &cobra.Command{
+	var wait time.Duration
+	cmd := &cobra.Command{
 		Use:   "stop ID",
 		Short: "Stop a running execution and run its rollbacks",
-		Args:  cobra.ExactArgs(1),
+		Long: `Stop a running execution: cancel its running steps, run its rollbacks and
+write the verdict "stopped". The command waits up to --wait for the
+execution to end and prints its final state. It exits with status 1 when
+the execution is still running then, for example because a rollback is
+slow; check it later with "mockforged scenarios status ID". --wait 0
+prints the state at once, before the rollbacks ran.`,
+		Example: "  mockforged scenarios stop 20260105-100000.123-a1b2c3 --wait 5m",
+		Args:    cobra.ExactArgs(1),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			if wait < 0 {
+				return usageError{err: fmt.Errorf("invalid --wait %s: give 0 or a positive duration, such as 2m", wait)}
+			}
 			return a.withScenariosClient(func(c *daemonClient) error {
 				resp, err := c.scenarios().StopExecution(cmd.Context(), &apiv1.StopExecutionRequest{TenantId: common.tenant, Id: args[0]})
 				if err != nil {
 					return err
 				}
-				return a.writeExecution(resp.GetExecution(), common.format)
+				execution := resp.GetExecution()
+				if wait > 0 {
+					execution, err = a.waitExecutionEnd(cmd.Context(), c, common, args[0], wait)
+					if err != nil {
+						return err
+					}
+				}
+				if err := a.writeExecution(execution, common.format); err != nil {
+					return err
+				}
+				if wait > 0 && execution.GetState() == scenarioStateRunning {
+					return fmt.Errorf("execution %s is still running its rollbacks after --wait %s; check it later with `mockforged scenarios status %s`, or stop with a longer --wait",
+						args[0], wait, args[0])
+				}
+				return nil
 			})
 		}),
+	}
+	cmd.Flags().DurationVar(&wait, "wait", defaultStopWait, "how long to wait for the rollbacks and the verdict, such as 30s or 5m; 0 returns at once")
+	return cmd
+}
+
+// scenarioStateRunning is the state of an execution without a verdict.
+const scenarioStateRunning = "running"
+
+// waitExecutionEnd polls execution id until it has a verdict or wait has
+// passed, and returns its last summary.
+func (a *app) waitExecutionEnd(ctx context.Context, c *daemonClient, common *scenarioFlags, id string, wait time.Duration) (*apiv1.Execution, error) {
+	deadline := time.Now().Add(wait)
+	ticker := time.NewTicker(stopPollInterval)
+	defer ticker.Stop()
+	for {
+		resp, err := c.scenarios().GetExecution(ctx, &apiv1.GetExecutionRequest{TenantId: common.tenant, Id: id})
+		if err != nil {
+			return nil, err
+		}
+		if resp.GetExecution().GetState() != scenarioStateRunning || !time.Now().Before(deadline) {
+			return resp.GetExecution(), nil
+		}
+		select {
+		case <-ticker.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mockforge/mockforged/host/scenariorun"
 	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
 )
 
@@ -161,10 +162,34 @@ func eventVerdict(ev *apiv1.ExecutionEvent) (string, string) {
 	return v.Verdict, v.Reason
 }
 
-func (a *app) writePlan(plan []byte, format string) error {
+// writePlan prints a dry run's plan: the JSON document with -o json, else
+// a summary and one table row per plugin step in run order.
+func (a *app) writePlan(data []byte, format string) error {
 	if format == formatJSON {
-		return writeJSON(a.out, embeddedJSON(plan))
+		return writeJSON(a.out, embeddedJSON(data))
 	}
-	_, err := fmt.Fprintf(a.out, "dry run: the scenario is valid and can run\n%s\n", indentJSON(plan, ""))
-	return err
+	var plan scenariorun.Plan
+	if err := json.Unmarshal(data, &plan); err != nil {
+		return fmt.Errorf("decode the daemon's plan: %w; print it with -o json", err)
+	}
+	fmt.Fprintf(a.out, "dry run: scenario %s is valid and can run\n", plan.Scenario)
+	summary := tabwriter.NewWriter(a.out, 0, 0, 1, ' ', 0)
+	fmt.Fprintf(summary, "Max duration:\t%s\n", plan.MaxDuration)
+	fmt.Fprintf(summary, "Plugins:\t%s\n", orDash(strings.Join(plan.Plugins, ", ")))
+	fmt.Fprintf(summary, "Probes:\t%d\n", plan.Probes)
+	fmt.Fprintf(summary, "Guards:\t%d\n", plan.Guards)
+	if err := summary.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.out)
+	table := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(table, "STEP\tPLUGIN\tRUNS\tPARALLEL\tROLLBACK")
+	for _, st := range plan.Steps {
+		parallel := "-"
+		if st.Parallel {
+			parallel = "yes"
+		}
+		fmt.Fprintf(table, "%s\t%s\t%d\t%s\t%s\n", st.Step, st.Plugin, st.Iterations, parallel, orDash(st.Rollback))
+	}
+	return table.Flush()
 }

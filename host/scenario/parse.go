@@ -87,10 +87,13 @@ func (e *InvalidError) Error() string {
 }
 
 // Parse parses a scenario file in YAML or JSON, checks it against Schema
-// and against the rules the schema cannot express, and fills the default
-// step names. Every error is an *InvalidError naming source, the path and
-// the line of each bad field.
-func Parse(data []byte, source string) (*Scenario, error) {
+// and against the rules the schema cannot express, runs validators, and
+// fills the default step names. Every error is an *InvalidError naming
+// source, the path and the line of each bad field. A file that fails the
+// schema gets only the schema's errors, because the later checks need a
+// document of the schema's shape. Otherwise the errors of the rule checks
+// and of every validator are reported together.
+func Parse(data []byte, source string, validators ...Validator) (*Scenario, error) {
 	invalid := func(path string, line int, format string, args ...any) error {
 		return &InvalidError{Source: source, Fields: []FieldError{{Path: path, Line: line, Message: fmt.Sprintf(format, args...)}}}
 	}
@@ -122,7 +125,10 @@ func Parse(data []byte, source string) (*Scenario, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, invalid("/", 0, "%v", err)
 	}
-	if fields := s.check(lines); len(fields) > 0 {
+	fields := s.check(lines)
+	fields = append(fields, s.validate(lines, validators)...)
+	if len(fields) > 0 {
+		sort.SliceStable(fields, func(i, j int) bool { return fields[i].Line < fields[j].Line })
 		return nil, &InvalidError{Source: source, Fields: fields}
 	}
 	return &s, nil

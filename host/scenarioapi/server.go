@@ -60,12 +60,15 @@ func (s *Server) put(ctx context.Context, req *apiv1.PutScenarioRequest, create 
 	if source == "" {
 		source = "(request)"
 	}
-	parsed, err := scenario.Parse(req.Source, source)
+	// The tenant's max duration and the probe allow-list are checked with
+	// the file's other rules, so that one request reports every error.
+	maxDuration, err := s.runner.MaxDurationValidator(tenantID)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := scenario.Parse(req.Source, source, maxDuration, s.checkProbeURLs)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	if err := s.checkProbeURLs(parsed, source); err != nil {
-		return nil, err
 	}
 	now := time.Now().UTC()
 	def := scenariostore.Definition{Name: parsed.Name, Source: req.Source, CreatedAt: now, UpdatedAt: now}
@@ -86,7 +89,7 @@ func (s *Server) put(ctx context.Context, req *apiv1.PutScenarioRequest, create 
 
 // checkProbeURLs rejects HTTP probes that the orchestrator would refuse to
 // GET, so that the mistake shows when the file is stored.
-func (s *Server) checkProbeURLs(sc *scenario.Scenario, source string) error {
+func (s *Server) checkProbeURLs(sc *scenario.Scenario) []scenario.FieldError {
 	var fields []scenario.FieldError
 	for i, p := range sc.Probes {
 		if p.HTTP != nil && !scenariorun.ProbeURLAllowed(p.HTTP.URL, s.probeAllow) {
@@ -97,10 +100,7 @@ func (s *Server) checkProbeURLs(sc *scenario.Scenario, source string) error {
 			})
 		}
 	}
-	if len(fields) == 0 {
-		return nil
-	}
-	return status.Error(codes.InvalidArgument, (&scenario.InvalidError{Source: source, Fields: fields}).Error())
+	return fields
 }
 
 // GetScenario returns one scenario.

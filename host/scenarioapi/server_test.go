@@ -304,3 +304,60 @@ func TestDisabledTenantIsRejected(t *testing.T) {
 		t.Errorf("acme stores %d scenarios, %v; want only the one created before it was disabled", acme.Scenarios, err)
 	}
 }
+
+func TestCreateReportsEveryErrorWithItsLine(t *testing.T) {
+	ctx := context.Background()
+	f := startServer(t)
+	c := dial(t, f.admin, "")
+	src := `name: several
+max_duration: 2h
+steps:
+  - {name: x, plugin: sim}
+  - {name: x, plugin: sim}
+probes:
+  - metric: m
+    interval: 1s
+    http: {url: "http://10.1.2.3/stats"}
+`
+	_, err := c.CreateScenario(ctx, &apiv1.PutScenarioRequest{TenantId: "acme", Source: []byte(src), SourceName: "several.yaml"})
+	wantCode(t, "CreateScenario", err, codes.InvalidArgument)
+	msg := status.Convert(err).Message()
+	for _, want := range []string{
+		"at /max_duration (line 2): max_duration 2h0m0s is above tenant \"acme\"'s max duration of 1h0m0s",
+		"--max-duration",
+		"at /steps/1/name (line 5)",
+		"at /probes/0/http/url (line 9)",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not contain %q:\n%s", want, msg)
+		}
+	}
+	if _, err := c.GetScenario(ctx, &apiv1.GetScenarioRequest{TenantId: "acme", Name: "several"}); status.Code(err) != codes.NotFound {
+		t.Errorf("GetScenario after the rejected create = %v, want NotFound", err)
+	}
+
+	if _, err := c.CreateScenario(ctx, &apiv1.PutScenarioRequest{TenantId: "acme", Source: source("fits")}); err != nil {
+		t.Fatalf("CreateScenario: %v", err)
+	}
+	long := []byte("name: fits\nmax_duration: 3h\nsteps: [{plugin: sim}]\n")
+	_, err = c.UpdateScenario(ctx, &apiv1.PutScenarioRequest{TenantId: "acme", Source: long})
+	wantCode(t, "UpdateScenario above the max duration", err, codes.InvalidArgument)
+}
+
+func TestRunUnknownPluginKeepsStatusMessage(t *testing.T) {
+	ctx := context.Background()
+	f := startServer(t)
+	c := dial(t, f.admin, "")
+	src := []byte("name: unknown\nsteps:\n  - plugin: no-such-plugin\n")
+	if _, err := c.CreateScenario(ctx, &apiv1.PutScenarioRequest{TenantId: "acme", Source: src}); err != nil {
+		t.Fatalf("CreateScenario: %v", err)
+	}
+	for _, dryRun := range []bool{false, true} {
+		_, err := c.RunScenario(ctx, &apiv1.RunScenarioRequest{TenantId: "acme", Name: "unknown", DryRun: dryRun})
+		wantCode(t, "RunScenario", err, codes.NotFound)
+		want := `scenario "unknown" calls plugin no-such-plugin: plugin "no-such-plugin" not found`
+		if msg := status.Convert(err).Message(); msg != want {
+			t.Errorf("dry run %v: message = %q, want %q", dryRun, msg, want)
+		}
+	}
+}

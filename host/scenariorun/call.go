@@ -21,6 +21,9 @@ type callOutcome struct {
 	// errText is the call's error: the plugin's error code and message, or
 	// the host's reason when the call did not reach the plugin.
 	errText string
+	// errCode is the plugin's error code, such as "not_found". It is empty
+	// when the plugin returned no error.
+	errCode string
 	data    json.RawMessage
 	// notServed is set when the plugin was not served.
 	notServed bool
@@ -74,6 +77,7 @@ func (o *Orchestrator) call(ctx context.Context, e *execution, id string, params
 		out.message = res.Response.GetMessage()
 		out.data = res.Response.GetDataJson()
 		if pe := res.Response.GetError(); pe != nil {
+			out.errCode = pe.GetCode()
 			out.errText = pe.GetCode() + ": " + pe.GetMessage()
 		}
 	}

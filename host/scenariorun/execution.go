@@ -116,6 +116,13 @@ func (e *execution) eventsFrom(i int) ([]scenariostore.Event, <-chan struct{}, b
 	return out, e.changed, e.ended
 }
 
+// hasEnded reports whether the verdict was written.
+func (e *execution) hasEnded() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ended
+}
+
 // addStarted remembers a started step for the rollbacks.
 func (e *execution) addStarted(s *startedStep) {
 	e.mu.Lock()
@@ -131,20 +138,22 @@ func (e *execution) setRollback(s *startedStep, r *scenariostore.Rollback) {
 }
 
 // finish writes the verdict, updates the summary record and wakes every
-// watcher.
+// watcher. The summary in memory shows the verdict only once the stored
+// one does, so that a caller who saw it can delete the scenario.
 func (e *execution) finish(verdict, reason string) {
 	e.record(scenariostore.Event{Type: scenariostore.EventVerdict, Verdict: verdict, Reason: reason})
 	e.mu.Lock()
-	e.rec.State = verdict
-	e.rec.Reason = reason
-	e.rec.EndedAt = time.Now().UTC()
 	rec := e.rec
 	e.mu.Unlock()
+	rec.State = verdict
+	rec.Reason = reason
+	rec.EndedAt = time.Now().UTC()
 
 	if err := e.o.journal.PutExecution(context.WithoutCancel(e.o.base), rec); err != nil {
 		e.o.log.Error("write execution summary failed", "tenant", rec.Tenant, "execution", rec.ID, "error", err)
 	}
 	e.mu.Lock()
+	e.rec = rec
 	e.ended = true
 	close(e.changed)
 	e.changed = make(chan struct{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -133,21 +134,33 @@ func (e *execution) detectorMetric(g *scenario.Guard) string {
 	return "scenario." + e.rec.Scenario + "." + g.Metric
 }
 
+// anomalyNotFound is the anomaly detector's error code for a metric it
+// has no model of.
+const anomalyNotFound = "not_found"
+
 // resetBaselines clears the detector's models of the anomaly guards that
-// ask for a fresh baseline.
+// ask for a fresh baseline. It clears each metric in its own call, because
+// the detector clears nothing when one metric of a call is unknown. A
+// metric the detector does not know, as in the first execution, has no
+// baseline to clear, so its not_found is no failure.
 func (e *execution) resetBaselines(ctx context.Context) {
 	var metrics []string
 	for i := range e.def.Guards {
-		if g := &e.def.Guards[i]; g.Anomaly != nil && g.Anomaly.ResetBaseline {
-			metrics = append(metrics, e.detectorMetric(g))
+		g := &e.def.Guards[i]
+		if g.Anomaly == nil || !g.Anomaly.ResetBaseline {
+			continue
+		}
+		if metric := e.detectorMetric(g); !slices.Contains(metrics, metric) {
+			metrics = append(metrics, metric)
 		}
 	}
-	if len(metrics) == 0 {
-		return
-	}
-	params, _ := json.Marshal(map[string]any{"operation": "clear_metrics", "metrics": metrics})
-	out := e.o.call(ctx, e, AnomalyPluginID, params, anomalyCallTimeout, true)
-	if !out.success && ctx.Err() == nil {
-		e.record(scenariostore.Event{Type: scenariostore.EventProbeFailed, Plugin: AnomalyPluginID, Error: "reset baselines: " + out.reason()})
+	for _, metric := range metrics {
+		params, _ := json.Marshal(map[string]any{"operation": "clear_metrics", "metrics": []string{metric}})
+		out := e.o.call(ctx, e, AnomalyPluginID, params, anomalyCallTimeout, true)
+		if out.success || out.errCode == anomalyNotFound || ctx.Err() != nil {
+			continue
+		}
+		e.record(scenariostore.Event{Type: scenariostore.EventProbeFailed, Plugin: AnomalyPluginID,
+			Error: fmt.Sprintf("reset the baseline of %s: %s", metric, out.reason())})
 	}
 }

@@ -222,12 +222,14 @@ func (o *Orchestrator) lookup(tenantID, id string) *execution {
 	return e
 }
 
-// RunningOf reports whether an execution of the named scenario runs.
+// RunningOf reports whether an execution of the named scenario runs. An
+// execution that wrote its verdict no longer runs, even while its
+// goroutine is still returning.
 func (o *Orchestrator) RunningOf(tenantID, name string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, e := range o.executions {
-		if e.rec.Tenant == tenantID && e.rec.Scenario == name {
+		if e.rec.Tenant == tenantID && e.rec.Scenario == name && !e.hasEnded() {
 			return true
 		}
 	}

@@ -105,27 +105,6 @@ func (o *Orchestrator) Run(ctx context.Context, tenantID, name string, dryRun bo
 	return e.summary(), nil, nil
 }
 
-// maxDuration returns the scenario's max duration, checked against the
-// tenant's.
-func (o *Orchestrator) maxDuration(tenantID string, s *scenario.Scenario) (time.Duration, error) {
-	limit, limited, err := o.opts.Gate.MaxDuration(tenantID)
-	if err != nil {
-		return 0, err
-	}
-	d := s.MaxDuration.D()
-	switch {
-	case d == 0 && limited:
-		d = limit
-	case d == 0:
-		d = DefaultMaxDuration
-	case limited && d > limit:
-		return 0, status.Errorf(codes.ResourceExhausted,
-			"scenario %q has max_duration %s, above tenant %q's max duration of %s; lower max_duration, or raise the limit with `mockforged tenants set-quota %s --max-duration D`",
-			s.Name, d, tenantID, limit, tenantID)
-	}
-	return d, nil
-}
-
 // capabilities returns the capabilities of every plugin the scenario
 // calls, and "scenario", which needs the execute_scenarios permission. It
 // fails when a plugin is not served.
@@ -134,7 +113,10 @@ func (o *Orchestrator) capabilities(s *scenario.Scenario) ([]string, error) {
 	for _, id := range pluginsOf(s) {
 		c, err := o.opts.Executor.Capabilities(id)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %q calls plugin %s: %w", s.Name, id, err)
+			// The registry's status message names the fix; the status
+			// itself would only add "rpc error: code = ..." to it.
+			st := status.Convert(err)
+			return nil, status.Errorf(st.Code(), "scenario %q calls plugin %s: %s", s.Name, id, st.Message())
 		}
 		for _, cap := range c {
 			if !slices.Contains(caps, cap) {

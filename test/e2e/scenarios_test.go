@@ -29,6 +29,7 @@ type journalEvent struct {
 	Reason    string   `json:"reason"`
 	Duration  float64  `json:"duration_ms"`
 	Severity  string   `json:"severity"`
+	Error     string   `json:"error"`
 }
 
 type journal struct {
@@ -182,6 +183,23 @@ steps:
 		if fmt.Sprint(loops) != "[1 2 3]" {
 			t.Errorf("loop iterations = %v, want [1 2 3]", loops)
 		}
+
+		plan := d.mustCLI("scenarios", "run", "mixed", "--dry-run")
+		if strings.ContainsAny(plan, "{}") {
+			t.Errorf("run --dry-run printed JSON in text mode:\n%s", plan)
+		}
+		for _, want := range []string{"scenario mixed is valid", "STEP", "again", "yes"} {
+			if !strings.Contains(plan, want) {
+				t.Errorf("run --dry-run output does not contain %q:\n%s", want, plan)
+			}
+		}
+		var planJSON struct {
+			Scenario string `json:"scenario"`
+		}
+		decodeJSON(t, d.mustCLI("scenarios", "run", "mixed", "--dry-run", "-o", "json"), &planJSON)
+		if planJSON.Scenario != "mixed" {
+			t.Errorf("run --dry-run -o json: scenario = %q, want mixed", planJSON.Scenario)
+		}
 	})
 
 	t.Run("guard aborts on latency spike", func(t *testing.T) {
@@ -237,6 +255,11 @@ steps:
 		if j.State != "aborted" || !strings.Contains(j.Reason, "latency-anomaly") {
 			t.Errorf("state %s reason %q; want aborted by latency-anomaly", j.State, j.Reason)
 		}
+		for _, ev := range ofType(j.Journal, "probe_failed") {
+			if strings.Contains(ev.Error, "baseline") {
+				t.Errorf("the first execution journaled a failed baseline reset: %s", ev.Error)
+			}
+		}
 		if len(ofType(j.Journal, "anomaly")) == 0 || len(ofType(j.Journal, "probe_value")) < 30 {
 			t.Errorf("journal has %d anomalies and %d probe values", len(ofType(j.Journal, "anomaly")), len(ofType(j.Journal, "probe_value")))
 		}
@@ -268,16 +291,83 @@ steps:
 			}
 			return false
 		})
-		d.mustCLI("scenarios", "stop", id)
-		j := d.waitExecution(id, 10*time.Second, "execution stopped", func(j journal) bool { return j.State != "running" })
+		var stopped struct {
+			State  string `json:"state"`
+			Reason string `json:"reason"`
+		}
+		decodeJSON(t, d.mustCLI("scenarios", "stop", id, "-o", "json"), &stopped)
+		if stopped.State != "stopped" || !strings.Contains(stopped.Reason, "stopped by") {
+			t.Errorf("stop printed state %q reason %q; want the final state stopped", stopped.State, stopped.Reason)
+		}
+		j := d.journal(id)
 		if j.State != "stopped" {
-			t.Errorf("state = %s, want stopped", j.State)
+			t.Errorf("state after stop returned = %s, want stopped", j.State)
 		}
 		if got := len(ofType(j.Journal, "rollback_finished")); got != 1 {
 			t.Errorf("%d rollbacks ran, want 1 (long refers to a result it never returned, setup's ran)", got)
 		}
 		if got := ofType(j.Journal, "rollback_skipped"); len(got) != 1 || got[0].Step != "long" {
 			t.Errorf("skipped rollbacks = %+v, want the one of long", got)
+		}
+	})
+
+	t.Run("stop reports a rollback still running", func(t *testing.T) {
+		d.createScenario(`name: slow-rollback
+steps:
+  - name: fault
+    plugin: db-fault-simulator
+    parameters: {fault_type: slow_query, latency_ms: 1}
+    rollback: {parameters: {fault_type: slow_query, latency_ms: 3000}}
+  - name: hold
+    plugin: db-fault-simulator
+    parameters: {fault_type: slow_query, latency_ms: 30000}
+    timeout: 40s
+`)
+		id := d.startExecution("slow-rollback")
+		d.waitExecution(id, 10*time.Second, "step hold started", func(j journal) bool {
+			return len(ofType(j.Journal, "step_started")) == 2
+		})
+		out, errOut, code := d.cli(nil, "scenarios", "stop", id, "--wait", "300ms")
+		if code != 1 || !strings.Contains(errOut, "still running") || !strings.Contains(errOut, "scenarios status "+id) {
+			t.Errorf("stop --wait 300ms: exit %d, stderr %q; want 1 and a message that the execution still runs", code, errOut)
+		}
+		if !strings.Contains(out, "running") {
+			t.Errorf("stop --wait 300ms printed %q; want the state running", out)
+		}
+		j := d.waitExecution(id, 15*time.Second, "execution stopped", func(j journal) bool { return j.State != "running" })
+		if j.State != "stopped" {
+			t.Errorf("state = %s, want stopped", j.State)
+		}
+		_, errOut, code = d.cli(nil, "scenarios", "stop", id, "--wait", "-1s")
+		if code == 0 || !strings.Contains(errOut, "--wait") {
+			t.Errorf("stop --wait -1s: exit %d, stderr %q; want a rejection naming --wait", code, errOut)
+		}
+	})
+
+	t.Run("unknown plugin message", func(t *testing.T) {
+		d.createScenario("name: unknown-plugin\nsteps:\n  - plugin: no-such-plugin\n")
+		_, errOut, code := d.cli(nil, "scenarios", "run", "unknown-plugin")
+		if code != 1 || !strings.Contains(errOut, `plugin "no-such-plugin" not found`) {
+			t.Errorf("run: exit %d, stderr %q; want the plugin named as not found", code, errOut)
+		}
+		if strings.Contains(errOut, "rpc error") || strings.Contains(errOut, "desc =") {
+			t.Errorf("run: stderr %q shows the gRPC status's internals", errOut)
+		}
+	})
+
+	t.Run("max_duration above the plan's is rejected at create", func(t *testing.T) {
+		d.mustCLI("tenants", "create", "short", "--plan", "free")
+		path := filepath.Join(t.TempDir(), "long.yaml")
+		os.WriteFile(path, []byte("name: too-long\nmax_duration: 1h\nsteps: [{plugin: db-fault-simulator}]\n"), 0o644)
+		_, errOut, code := d.cli(nil, "scenarios", "create", path, "--tenant", "short")
+		for _, want := range []string{"/max_duration (line 2)", "1h0m0s", "10m0s", "--max-duration"} {
+			if code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("create: exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+		}
+		_, errOut, code = d.cli(nil, "scenarios", "get", "too-long", "--tenant", "short")
+		if code != 1 || !strings.Contains(errOut, "not found") {
+			t.Errorf("the rejected scenario was stored: exit %d, %q", code, errOut)
 		}
 	})
 
@@ -349,6 +439,28 @@ steps:
 		_, errOut, code = d.cli(nil, "scenarios", "get", "bad")
 		if code != 1 || !strings.Contains(errOut, "not found") {
 			t.Errorf("the invalid scenario was stored: exit %d, %q", code, errOut)
+		}
+	})
+
+	t.Run("every error after the schema at once", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "several.yaml")
+		os.WriteFile(path, []byte(`name: several
+steps:
+  - {name: x, plugin: db-fault-simulator}
+  - {name: x, plugin: db-fault-simulator}
+probes:
+  - metric: m
+    interval: 1ms
+    http: {url: "http://10.1.2.3/stats"}
+guards:
+  - metric: other
+    threshold: {above: 1}
+`), 0o644)
+		_, errOut, code := d.cli(nil, "scenarios", "create", path)
+		for _, want := range []string{"/steps/1/name (line 4)", "/probes/0/interval (line 7)", "/probes/0/http/url (line 8)", "/guards/0/metric (line 10)"} {
+			if code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("create: exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
 		}
 	})
 }
