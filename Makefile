@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # -race needs cgo; the machine has gcc.
 TEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build run test vet staticcheck generate bench fuzz fuzz-short clean
+.PHONY: all build run test vet staticcheck generate bench fuzz fuzz-short load soak clean
 
 all: build
 
@@ -65,6 +65,14 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_TIME) "$${t%%:*}" || exit 1; \
 	done
+
+# make test runs the short load profile and every fault row; these run the
+# full 60-second load and the 10-minute soak, without -race.
+load:
+	MOCKFORGE_LOAD=full $(GO) test -run 'TestTenantLoad|TestReloadUnderLoad' -v -count=1 -parallel 1 -timeout 15m ./test/load/
+
+soak:
+	MOCKFORGE_LOAD=full $(GO) test -run TestSoak -v -count=1 -timeout 20m ./test/load/
 
 bench:
 	$(GO) test -run '^$$' -bench . -count 6 ./test/bench/ | tee bench.txt

@@ -5,15 +5,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 )
 
 // Audit writes one JSON line per call when the call ends, whatever the
 // outcome, including calls rejected by a later before_execute hook.
+//
+// A write that fails part-way, as on a full disk, leaves the start of a
+// record behind. Audit removes it when w can be truncated (an *os.File
+// can), and otherwise starts the next record on a new line, so that a
+// failed record never corrupts the one after it.
 type Audit struct {
 	mu sync.Mutex
 	w  io.Writer
+	// partial is set while the output ends with an unfinished record that
+	// could not be removed.
+	partial bool
+}
+
+// truncater is the part of *os.File that removes an unfinished record.
+type truncater interface {
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
 }
 
 var _ Hook = (*Audit)(nil)
@@ -81,8 +96,30 @@ func (a *Audit) write(call *Call) error {
 	line = append(line, '\n')
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.w.Write(line); err != nil {
+	if a.partial {
+		line = append([]byte{'\n'}, line...)
+	}
+	n, err := a.w.Write(line)
+	if err != nil {
+		if n > 0 {
+			a.partial = !a.dropPartial(int64(n))
+		}
 		return fmt.Errorf("write audit record: %w", err)
 	}
+	a.partial = false
 	return nil
+}
+
+// dropPartial removes the last n bytes, which a failed write left, and
+// reports whether it could.
+func (a *Audit) dropPartial(n int64) bool {
+	f, ok := a.w.(truncater)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	if err != nil || info.Size() < n {
+		return false
+	}
+	return f.Truncate(info.Size()-n) == nil
 }

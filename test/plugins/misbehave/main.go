@@ -11,6 +11,15 @@
 //	panic       panics in Execute
 //	storage     runs the operation in its parameters on sdk.Storage(ctx):
 //	            {"op": "put"|"get"|"delete"|"list", "key": K, "value": V}
+//	selfid      a no-op plugin whose id is the value after the last
+//	            "mockforged-test-id=" in the final 4 KiB of its own
+//	            executable, so that copies of one binary with different
+//	            trailers are different plugins
+//	cleanupexit exits with status 4 from inside Cleanup
+//	flood       writes "lines" lines of "line_kib" KiB each to stderr in
+//	            every call (defaults 4 and 200)
+//	allocate    when called, sets its address-space limit to 1 GiB and
+//	            allocates and touches memory until the Go runtime dies
 //
 // -X main.id=ID and -X main.version=V override the metadata, and
 // -X main.caps=a,b sets the declared capabilities (default observability).
@@ -57,6 +66,14 @@ func main() {
 		sdk.Serve(&noop{id: pick("panicky"), panics: true})
 	case "storage":
 		sdk.Serve(&storagePlugin{noop: noop{id: pick("storage")}})
+	case "selfid":
+		sdk.Serve(&noop{id: idFromExecutable()})
+	case "cleanupexit":
+		sdk.Serve(&cleanupExit{noop: noop{id: pick("cleanup-exit")}})
+	case "flood":
+		sdk.Serve(&flood{noop: noop{id: pick("flood")}})
+	case "allocate":
+		sdk.Serve(&allocator{noop: noop{id: pick("allocate")}})
 	default:
 		sdk.Serve(&noop{id: pick("noop")})
 	}
