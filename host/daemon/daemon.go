@@ -182,11 +182,12 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	apiv1.RegisterScenariosServer(server, scenarioapi.New(scenarios, runner, tenants, authn, opts.ProbeAllow))
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Serve(listener) }()
+	socket := newAPISocket(opts.SocketPath, auth.SocketOptions{Group: opts.SocketGroup}, server, log.Named("api"))
+	socket.serve(listener)
 	log.Info("daemon started", "version", opts.Version, "socket", opts.SocketPath, "plugins_dir", opts.PluginsDir, "data_dir", opts.DataDir, "pid", os.Getpid())
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
+	go socket.watch(watchCtx)
 	watchDone := make(chan error, 1)
 	go func() {
 		watchDone <- discovery.New(discovery.Options{
@@ -212,7 +213,7 @@ func Run(ctx context.Context, opts Options) error {
 	select {
 	case <-ctx.Done():
 		log.Info("stop requested; shutting down", "grace", opts.ShutdownGrace)
-	case err := <-serveErr:
+	case err := <-socket.errs:
 		runErr = fmt.Errorf("serve API: %w", err)
 	case err := <-watchDone:
 		if err != nil {

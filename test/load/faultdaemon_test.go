@@ -16,23 +16,42 @@ func socketDeleted() faultCase {
 			if err := os.Remove(d.socket); err != nil {
 				t.Fatal(err)
 			}
-			// The background load keeps using its open connection.
+			// The background load keeps using its open connection, and the
+			// daemon listens again so that new clients can connect.
 			time.Sleep(faultWindow)
-			conn, err := dialDaemon(d.socket)
-			if err != nil {
-				t.Fatal(err)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				err := statusOnNewConnection(d.socket)
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no new connection 10s after the socket file was deleted: %v", err)
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			_, err = apiv1.NewDaemonClient(conn).Status(ctx, &apiv1.StatusRequest{})
-			t.Logf("a new connection after the socket file was deleted: %v", err)
+			if info, err := os.Stat(d.socket); err != nil || info.Mode().Perm() != 0o600 {
+				t.Errorf("recreated socket: %v, mode %v; want mode 0600", err, info.Mode())
+			}
 		},
 		afterStop: func(t *testing.T, d *daemon) {
 			d.start()
 			mustCall(t, d, noopID, `{}`)
 		},
 	}
+}
+
+// statusOnNewConnection dials socket afresh and calls Status.
+func statusOnNewConnection(socket string) error {
+	conn, err := dialDaemon(socket)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = apiv1.NewDaemonClient(conn).Status(ctx, &apiv1.StatusRequest{})
+	return err
 }
 
 // reloadKillDelays are the times after the replacement of a plugin file at
