@@ -14,7 +14,7 @@ func TestBuiltinsRunOutOfProcess(t *testing.T) {
 		{"builtin:anomaly", "anomaly-detector", `{"operation":"list_metrics"}`},
 		{"builtin:dbfault", "db-fault-injector", `{"operation":"list_proxies"}`},
 		// A dry run builds the object without a cluster.
-		{"builtin:chaosmesh", "chaos-mesh", `{"operation":"create","kind":"PodChaos","dry_run":true,"spec":{"action":"pod-kill","mode":"one","selector":{}}}`},
+		{"builtin:chaosmesh", "chaos-mesh", `{"operation":"create","kind":"PodChaos","dry_run":true,"spec":{"action":"pod-kill","mode":"one","selector":{"labelSelectors":{"app":"web"}}}}`},
 		{"builtin:prommetrics", "prometheus-metrics", `{"operation":"list"}`},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
