@@ -151,8 +151,13 @@ func (e *RejectedConfigError) Error() string {
 }
 
 // retire waits up to timeout for the instance's in-flight calls and then
-// stops it.
+// stops it, giving its Cleanup the registry's CleanupTimeout.
 func (r *Registry) retire(inst *instance, timeout time.Duration) {
+	r.retireWithin(inst, timeout, r.opts.CleanupTimeout)
+}
+
+// retireWithin is retire with an explicit bound on Cleanup.
+func (r *Registry) retireWithin(inst *instance, timeout, cleanupTimeout time.Duration) {
 	drained := make(chan struct{})
 	go func() {
 		inst.inflight.Wait()
@@ -165,5 +170,10 @@ func (r *Registry) retire(inst *instance, timeout time.Duration) {
 	case <-timer.C:
 		r.log.Warn("in-flight calls did not finish in time; stopping the plugin anyway", "plugin", inst.id, "pid", inst.proc.Pid, "timeout", timeout)
 	}
-	inst.proc.Stop(r.opts.CleanupTimeout)
+	inst.proc.Stop(cleanupTimeout)
 }
+
+// minShutdownCleanup is the least time a plugin's Cleanup gets at daemon
+// shutdown, even when in-flight calls used up the grace period, so that
+// injected faults are still removed.
+const minShutdownCleanup = 2 * time.Second

@@ -340,10 +340,14 @@ func (s *source) shutdown(ctx context.Context) {
 	}
 	s.r.releaseID(old.id, s)
 	timeout := s.r.opts.DrainTimeout
+	cleanup := s.r.opts.CleanupTimeout
 	if deadline, ok := ctx.Deadline(); ok {
+		// Shutdown stays within the grace period, apart from a short
+		// Cleanup that every plugin gets.
 		timeout = time.Until(deadline)
+		cleanup = min(cleanup, max(timeout, minShutdownCleanup))
 	}
-	s.r.retire(old, timeout)
+	s.r.retireWithin(old, timeout, cleanup)
 }
 
 // baseName returns the file name of a source for messages.
