@@ -21,8 +21,8 @@ const (
 	OpWait    = "wait"
 )
 
-// params are the parameters of every operation; operationParams says
-// which ones each operation accepts.
+// params are the parameters of every operation. operationParams lists the
+// ones each operation accepts.
 type params struct {
 	Operation string `json:"operation"`
 	// Kind is a Chaos Mesh kind such as PodChaos, or its resource name.

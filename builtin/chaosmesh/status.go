@@ -33,7 +33,7 @@ type ExperimentInfo struct {
 	Kind      string `json:"kind"`
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
-	// Tenant is the tenant label; Managed tells whether mockforged created
+	// Tenant is the tenant label. Managed reports whether mockforged created
 	// the object for the calling tenant.
 	Tenant  string `json:"tenant,omitempty"`
 	Managed bool   `json:"managed"`
@@ -107,7 +107,7 @@ func summarise(k kindInfo, info ExperimentInfo, states map[string]string) string
 	return PhasePending
 }
 
-// isManaged tells whether mockforged created u for tenant.
+// isManaged reports whether mockforged created u for tenant.
 func isManaged(u *unstructured.Unstructured, tenant string) bool {
 	labels := u.GetLabels()
 	value, ok := labels[LabelTenant]

@@ -22,7 +22,7 @@ const (
 )
 
 // endpoint serves a gatherer's metrics at /metrics on one listener, in the
-// Prometheus text format or OpenMetrics, whichever the scraper asks for.
+// Prometheus text format or OpenMetrics, whichever the scraper requests.
 type endpoint struct {
 	server   *http.Server
 	listener net.Listener

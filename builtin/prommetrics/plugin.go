@@ -160,7 +160,7 @@ func (p *Plugin) Cleanup(ctx context.Context) error {
 type ListenerStatus struct {
 	// Address is the bound address; empty when the listener is off.
 	Address string `json:"address,omitempty"`
-	// Error says why the default listener could not start.
+	// Error is the reason the default listener could not start.
 	Error string `json:"error,omitempty"`
 }
 

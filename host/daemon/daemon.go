@@ -36,7 +36,7 @@ import (
 )
 
 // apiStreamWorkers is the number of goroutines that serve API calls and
-// are reused from call to call, so their grown stacks are kept; calls
+// are reused from call to call, so their grown stacks are kept. Calls
 // beyond it get a goroutine of their own, as without workers.
 const apiStreamWorkers = 32
 

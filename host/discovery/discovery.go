@@ -7,7 +7,7 @@
 // written in place is reported once its size, modification time and inode
 // stayed the same for StableFor. The directory is also read again every
 // RescanEvery, and at once when the kernel's event queue overflowed, so that
-// a missed event delays a change but never loses it.
+// a missed event delays a change rather than losing it.
 package discovery
 
 import (
@@ -24,7 +24,7 @@ import (
 	"github.com/mockforge/mockforged/host/pluginfile"
 )
 
-// Kind says what happened to a file.
+// Kind is the kind of change reported for a file.
 type Kind int
 
 // Kinds of events.
@@ -83,7 +83,8 @@ func (o *Options) setDefaults() {
 	}
 }
 
-// identity is what tells two versions of a file apart without reading it.
+// identity is the file metadata that distinguishes two versions of a file
+// without reading it.
 type identity struct {
 	size  int64
 	mtime time.Time

@@ -14,7 +14,8 @@ import (
 	pluginv1 "github.com/mockforge/mockforged/proto/plugin/v1"
 )
 
-// recorder is a hook that records the points it ran at and fails where told.
+// recorder is a hook that records the points it ran at and fails at its
+// configured point.
 type recorder struct {
 	name   string
 	log    *[]string

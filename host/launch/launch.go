@@ -115,8 +115,8 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 
 // killGroup kills the plugin's whole process group. A plugin started
 // through a wrapper, such as a shell script that does not exec, leaves
-// children that hold its output pipes open; go-plugin waits for those
-// pipes, so they must die with the plugin.
+// children that hold its output pipes open. go-plugin waits for those
+// pipes, so the children must die with the plugin.
 func killGroup(cmd *exec.Cmd) {
 	if cmd.Process == nil {
 		return

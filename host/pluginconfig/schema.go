@@ -67,7 +67,7 @@ func (noExternalRefs) Load(string) (any, error) {
 type Violation struct {
 	// Pointer is the JSON pointer of the failing value; "" is the root.
 	Pointer string
-	// Message says what is wrong there.
+	// Message describes the problem at Pointer.
 	Message string
 }
 

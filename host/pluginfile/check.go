@@ -31,8 +31,8 @@ func Ignored(name string) bool {
 	return false
 }
 
-// ErrUnsafe marks a file that must not be launched. The message says why
-// and how to fix it.
+// ErrUnsafe marks a file that must not be launched. Errors wrapping it give
+// the reason and the fix.
 var ErrUnsafe = errors.New("unsafe plugin file")
 
 // CheckSafe verifies that info describes a file the daemon may execute: a

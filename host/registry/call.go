@@ -13,8 +13,8 @@ import (
 	pluginv1 "github.com/mockforge/mockforged/proto/plugin/v1"
 )
 
-// Result is the outcome of a call that reached the plugin or was answered
-// by the hook chain.
+// Result is the outcome of a call that reached the plugin or that the hook
+// chain rejected.
 type Result struct {
 	PluginID      string
 	PluginVersion string
@@ -34,7 +34,7 @@ func (r *Registry) Capabilities(id string) ([]string, error) {
 }
 
 // Execute calls plugin id with req through the hook chain. The returned
-// error is a gRPC status error whose code tells the caller what happened.
+// error is a gRPC status error whose code identifies what happened.
 func (r *Registry) Execute(ctx context.Context, id string, req *pluginv1.ExecuteRequest) (*Result, error) {
 	inst, release, err := r.acquire(id, true)
 	if err != nil {
@@ -48,9 +48,9 @@ func (r *Registry) Execute(ctx context.Context, id string, req *pluginv1.Execute
 	resp, failures, err := chain.Run(ctx, r.log, call, func(ctx context.Context) (*pluginv1.ExecuteResponse, error) {
 		resp, err := inst.proc.RPC.Execute(ctx, req)
 		if err == nil && ctx.Err() != nil {
-			// The plugin answered after the caller's deadline or
-			// cancellation, typically with its own interruption error;
-			// the caller sees the deadline, the same as when no answer came.
+			// The plugin responded after the caller's deadline or
+			// cancellation, typically with its own interruption error. The
+			// caller sees the deadline, as when no response arrives at all.
 			err = ctx.Err()
 		}
 		if err != nil {

@@ -137,7 +137,8 @@ func (r *Registry) FileChanged(path string) {
 	}
 }
 
-// FileRemoved stops and forgets the plugin of the file at path.
+// FileRemoved stops the plugin of the file at path and removes it from the
+// registry.
 func (r *Registry) FileRemoved(path string) {
 	r.mu.RLock()
 	s := r.sources[path]
@@ -236,7 +237,7 @@ func (r *Registry) claimID(id string, s *source) *source {
 	return nil
 }
 
-// releaseID forgets that s serves id.
+// releaseID removes the record that s serves id.
 func (r *Registry) releaseID(id string, s *source) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

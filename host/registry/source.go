@@ -18,7 +18,7 @@ const (
 	opLoad opKind = iota + 1
 	// opReload relaunches the source even when its binary is unchanged.
 	opReload
-	// opRemove stops the source and forgets it.
+	// opRemove stops the source and removes it from the registry.
 	opRemove
 	// opCrashed handles the unexpected exit of an instance.
 	opCrashed
@@ -134,7 +134,8 @@ func (s *source) run() {
 	}
 }
 
-// drainQueue answers operations queued after the source stopped.
+// drainQueue completes, with an error, the operations queued after the
+// source stopped.
 func (s *source) drainQueue() {
 	for {
 		select {
