@@ -33,12 +33,14 @@ vet:
 	@unformatted=$$(gofmt -l cmd host sdk builtin examples test proto); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags faultclock ./host/clock/
 
 staticcheck:
 	$(GO) tool staticcheck ./...
 
 test: vet
 	$(GO) test $(TEST_FLAGS) ./...
+	$(GO) test $(TEST_FLAGS) -tags faultclock ./host/clock/
 	$(MAKE) fuzz-short
 
 # Fuzz targets as package:FuzzName. go test runs their seed corpora in

@@ -1,0 +1,8 @@
+//go:build !faultclock
+
+package clock
+
+import "time"
+
+// offset is zero outside of fault-injection builds.
+func offset() time.Duration { return 0 }
