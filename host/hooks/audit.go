@@ -71,7 +71,7 @@ func (a *Audit) OnError(_ context.Context, call *Call) error {
 
 func (a *Audit) write(call *Call) error {
 	rec := AuditRecord{
-		Time:          call.Start.UTC(),
+		Time:          call.Time.UTC(),
 		RequestID:     call.Request.GetRequestId(),
 		Tenant:        call.Request.GetTenantId(),
 		Scenario:      call.Request.GetScenarioId(),

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mockforge/mockforged/host/clock"
 	pluginv1 "github.com/mockforge/mockforged/proto/plugin/v1"
 )
 
@@ -41,8 +42,12 @@ type Call struct {
 	PluginID      string
 	PluginVersion string
 	Request       *pluginv1.ExecuteRequest
-	// Start is when the call entered the chain.
+	// Start is when the call entered the chain, for measuring its
+	// duration on the monotonic clock.
 	Start time.Time
+	// Time is the wall-clock time at which the call entered the chain,
+	// as recorded in the audit log. Run sets it when it is zero.
+	Time time.Time
 	// Response and Err are set once the plugin returned; Err is also set
 	// when a before_execute hook aborted the call.
 	Response *pluginv1.ExecuteResponse
@@ -106,6 +111,9 @@ type Chain []Hook
 func (c Chain) Run(ctx context.Context, log hclog.Logger, call *Call, invoke func(context.Context) (*pluginv1.ExecuteResponse, error)) (*pluginv1.ExecuteResponse, []Failure, error) {
 	if call.Start.IsZero() {
 		call.Start = time.Now()
+	}
+	if call.Time.IsZero() {
+		call.Time = clock.Now()
 	}
 	for i, h := range c {
 		if err := h.Before(ctx, call); err != nil {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mockforge/mockforged/host/clock"
 	"github.com/mockforge/mockforged/host/hooks"
 	pluginv1 "github.com/mockforge/mockforged/proto/plugin/v1"
 )
@@ -44,7 +45,7 @@ func (r *Registry) Execute(ctx context.Context, id string, req *pluginv1.Execute
 
 	chain, releaseHooks := r.chainFor(inst)
 	defer releaseHooks()
-	call := &hooks.Call{PluginID: inst.id, PluginVersion: inst.version, Request: req, Start: time.Now()}
+	call := &hooks.Call{PluginID: inst.id, PluginVersion: inst.version, Request: req, Start: time.Now(), Time: clock.Now()}
 	resp, failures, err := chain.Run(ctx, r.log, call, func(ctx context.Context) (*pluginv1.ExecuteResponse, error) {
 		resp, err := inst.proc.RPC.Execute(ctx, req)
 		if err == nil && ctx.Err() != nil {

@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/mockforge/mockforged/host/api"
+	"github.com/mockforge/mockforged/host/clock"
 	"github.com/mockforge/mockforged/host/scenario"
 	"github.com/mockforge/mockforged/host/scenariorun"
 	"github.com/mockforge/mockforged/host/scenariostore"
@@ -70,7 +70,7 @@ func (s *Server) put(ctx context.Context, req *apiv1.PutScenarioRequest, create 
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	now := time.Now().UTC()
+	now := clock.Now().UTC()
 	def := scenariostore.Definition{Name: parsed.Name, Source: req.Source, CreatedAt: now, UpdatedAt: now}
 	if create {
 		err = s.store.CreateDefinition(ctx, tenantID, def)

@@ -3,8 +3,8 @@ package scenariorun
 import (
 	"context"
 	"sync"
-	"time"
 
+	"github.com/mockforge/mockforged/host/clock"
 	"github.com/mockforge/mockforged/host/scenario"
 	"github.com/mockforge/mockforged/host/scenariostore"
 )
@@ -56,7 +56,7 @@ func (e *execution) record(ev scenariostore.Event) scenariostore.Event {
 	if n := len(e.events); n > 0 {
 		ev.Seq = e.events[n-1].Seq + 1
 	}
-	ev.Time = time.Now().UTC()
+	ev.Time = clock.Now().UTC()
 	e.mu.Unlock()
 
 	// The write outlives a cancelled execution: the journal must record
@@ -147,7 +147,7 @@ func (e *execution) finish(verdict, reason string) {
 	e.mu.Unlock()
 	rec.State = verdict
 	rec.Reason = reason
-	rec.EndedAt = time.Now().UTC()
+	rec.EndedAt = clock.Now().UTC()
 
 	if err := e.o.journal.PutExecution(context.WithoutCancel(e.o.base), rec); err != nil {
 		e.o.log.Error("write execution summary failed", "tenant", rec.Tenant, "execution", rec.ID, "error", err)

@@ -8,6 +8,8 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/mockforge/mockforged/host/clock"
 )
 
 // Create stores a new enabled tenant on plan, with no overrides and no
@@ -19,7 +21,7 @@ func (m *Manager) Create(ctx context.Context, name string, plan Plan) (Tenant, e
 	if _, err := ParsePlan(string(plan)); err != nil {
 		return Tenant{}, errInvalid(err)
 	}
-	now := m.now().UTC()
+	now := clock.Now().UTC()
 	t := Tenant{Name: name, Plan: plan, CreatedAt: now, UpdatedAt: now}
 	err := m.write(ctx, func(tx *bbolt.Tx) (func(), error) {
 		if _, err := m.state(name); err == nil {
@@ -62,7 +64,7 @@ func (m *Manager) ChangePlan(ctx context.Context, name string, plan Plan) (Tenan
 			return errNoChange
 		}
 		t.Plan = plan
-		t.UpdatedAt = m.now().UTC()
+		t.UpdatedAt = clock.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -91,7 +93,7 @@ func (m *Manager) SetQuotas(ctx context.Context, name string, set QuotaOverrides
 			return errNoChange
 		}
 		t.Overrides = overrides
-		t.UpdatedAt = m.now().UTC()
+		t.UpdatedAt = clock.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -123,7 +125,7 @@ func (m *Manager) Grant(ctx context.Context, name string, perm Permission) (Tena
 		}
 		t.Granted = append(t.Granted, perm)
 		slices.Sort(t.Granted)
-		t.UpdatedAt = m.now().UTC()
+		t.UpdatedAt = clock.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -144,7 +146,7 @@ func (m *Manager) Revoke(ctx context.Context, name string, perm Permission) (Ten
 		switch {
 		case i >= 0:
 			t.Granted = slices.Delete(t.Granted, i, i+1)
-			t.UpdatedAt = m.now().UTC()
+			t.UpdatedAt = clock.Now().UTC()
 			return nil
 		case t.Plan.grants(perm):
 			return status.Errorf(codes.FailedPrecondition,
@@ -170,7 +172,7 @@ func (m *Manager) SetDisabled(ctx context.Context, name string, disabled bool) (
 			return errNoChange
 		}
 		t.Disabled = disabled
-		t.UpdatedAt = m.now().UTC()
+		t.UpdatedAt = clock.Now().UTC()
 		return nil
 	})
 	if err != nil {

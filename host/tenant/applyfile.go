@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/mockforge/mockforged/host/clock"
 )
 
 // ApplyAction names the change ApplyFile made to one tenant.
@@ -78,7 +80,7 @@ func (m *Manager) applyFileTenant(tx *bbolt.Tx, ft FileTenant) (Tenant, ApplyAct
 	granted := slices.Clone(ft.Permissions)
 	slices.Sort(granted)
 	granted = slices.Compact(granted)
-	now := m.now().UTC()
+	now := clock.Now().UTC()
 
 	st, err := m.state(ft.Name)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/mockforge/mockforged/host/clock"
 )
 
 // EnsureDefault creates the tenant DefaultTenant on the enterprise plan when
@@ -11,7 +13,7 @@ import (
 // tenant configuration serves its administrator at once. It reports whether
 // it created the tenant, and logs when it does.
 func (m *Manager) EnsureDefault(ctx context.Context) (created bool, err error) {
-	now := m.now().UTC()
+	now := clock.Now().UTC()
 	t := Tenant{Name: DefaultTenant, Plan: PlanEnterprise, CreatedAt: now, UpdatedAt: now}
 	err = m.write(ctx, func(tx *bbolt.Tx) (func(), error) {
 		m.mu.RLock()

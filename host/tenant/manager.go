@@ -25,10 +25,11 @@ type Options struct {
 	// store file before it fails with ErrStoreLocked. Zero means
 	// DefaultLockTimeout.
 	LockTimeout time.Duration
-	// Now returns the current time; nil means time.Now. Tests set it to
-	// control the rate limit's window. It must return times that carry a
-	// monotonic clock reading, as time.Now does, or times built by adding
-	// durations to one.
+	// Now returns the current time for the rate limit's window; nil means
+	// time.Now. Tests set it to control the window. It must return times
+	// that carry a monotonic clock reading, as time.Now does, or times built
+	// by adding durations to one. Record timestamps, such as a tenant's
+	// creation time, come from the wall clock in package clock instead.
 	Now func() time.Time
 }
 

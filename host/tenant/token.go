@@ -17,6 +17,8 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/mockforge/mockforged/host/clock"
 )
 
 // TokenPrefix starts every token, so that a leaked token is easy to
@@ -143,7 +145,7 @@ func (m *Manager) CreateToken(ctx context.Context, name, description string) (to
 		for _, taken := m.tokens.find(name, id); taken; _, taken = m.tokens.find(name, id) {
 			id = newTokenID()
 		}
-		info = TokenInfo{ID: id, Tenant: name, Description: description, CreatedAt: m.now().UTC()}
+		info = TokenInfo{ID: id, Tenant: name, Description: description, CreatedAt: clock.Now().UTC()}
 		data, err := json.Marshal(info)
 		if err != nil {
 			return nil, err
