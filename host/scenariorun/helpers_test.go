@@ -17,6 +17,14 @@ import (
 // a scenario of acme.
 func startOrchestrator(t *testing.T, exec Executor, sources ...string) (*Orchestrator, *scenariostore.Store) {
 	t.Helper()
+	m, store := newAcmeStore(t, sources...)
+	return startOn(t, m, store, exec), store
+}
+
+// newAcmeStore opens a fresh tenant store with tenant "acme" on the
+// starter plan, and stores each source as a scenario of acme.
+func newAcmeStore(t *testing.T, sources ...string) (*tenant.Manager, *scenariostore.Store) {
+	t.Helper()
 	ctx := context.Background()
 	m, err := tenant.Open(filepath.Join(t.TempDir(), tenant.StoreFileName), tenant.Options{})
 	if err != nil {
@@ -36,6 +44,13 @@ func startOrchestrator(t *testing.T, exec Executor, sources ...string) (*Orchest
 			t.Fatal(err)
 		}
 	}
+	return m, store
+}
+
+// startOn starts an Orchestrator over m and store and stops it when the
+// test ends.
+func startOn(t *testing.T, m *tenant.Manager, store *scenariostore.Store, exec Executor) *Orchestrator {
+	t.Helper()
 	o := New(Options{Store: store, Executor: exec, Gate: TenantGate{Manager: m}, Logger: hclog.NewNullLogger()})
 	if err := o.Start(); err != nil {
 		t.Fatal(err)
@@ -45,7 +60,7 @@ func startOrchestrator(t *testing.T, exec Executor, sources ...string) (*Orchest
 		defer cancel()
 		o.Stop(stopCtx)
 	})
-	return o, store
+	return o
 }
 
 // waitVerdict waits up to 10s for the execution's verdict and returns its

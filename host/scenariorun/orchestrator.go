@@ -29,6 +29,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mockforge/mockforged/host/clock"
 	"github.com/mockforge/mockforged/host/registry"
 	"github.com/mockforge/mockforged/host/scenario"
 	"github.com/mockforge/mockforged/host/scenariostore"
@@ -98,7 +99,11 @@ type Orchestrator struct {
 
 	mu         sync.Mutex
 	executions map[string]*execution // by id, running and recently ended
-	closed     bool
+	// ids hands out the times that start execution ids. Start seeds it
+	// with the stored ids, so that a clock stepped back while the daemon
+	// was down does not reorder them either.
+	ids    *clock.Sequence
+	closed bool
 	// wg tracks every execution goroutine and recovery goroutine.
 	wg sync.WaitGroup
 	// base is cancelled by Stop.
@@ -123,6 +128,7 @@ func New(opts Options) *Orchestrator {
 		log:        opts.Logger,
 		journal:    opts.Store.ForDaemon(),
 		executions: map[string]*execution{},
+		ids:        clock.NewSequence(time.Millisecond),
 		base:       base,
 		cancelBase: cancel,
 	}
@@ -141,6 +147,9 @@ func (o *Orchestrator) Start() error {
 			continue
 		}
 		for _, rec := range execs {
+			if at, ok := executionIDStart(rec.ID); ok {
+				o.ids.Observe(at)
+			}
 			if rec.Ended() {
 				continue
 			}
@@ -326,11 +335,25 @@ func errExecutionNotFound(tenantID, id string) error {
 		"execution %q not found for tenant %q; list executions with `mockforged scenarios history`", id, tenantID)
 }
 
-// newExecutionID returns an id that sorts by start time.
-func newExecutionID(now time.Time) string {
+// executionIDTime is the layout of the time that starts an execution id.
+const executionIDTime = "20060102-150405.000"
+
+// newExecutionID returns an id that starts with at, a time from the
+// orchestrator's sequence, so that ids sort in start order even when the
+// wall clock steps back.
+func newExecutionID(at time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	return now.UTC().Format("20060102-150405.000") + "-" + hex.EncodeToString(b[:])
+	return at.UTC().Format(executionIDTime) + "-" + hex.EncodeToString(b[:])
+}
+
+// executionIDStart returns the time at the start of an execution id.
+func executionIDStart(id string) (time.Time, bool) {
+	if len(id) < len(executionIDTime) {
+		return time.Time{}, false
+	}
+	at, err := time.Parse(executionIDTime, id[:len(executionIDTime)])
+	return at, err == nil
 }
 
 // isNotServed reports whether err means the plugin is not served yet.

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mockforge/mockforged/host/clock"
 	"github.com/mockforge/mockforged/host/scenario"
 	"github.com/mockforge/mockforged/host/scenariostore"
 )
@@ -70,9 +71,9 @@ func (o *Orchestrator) Run(ctx context.Context, tenantID, name string, dryRun bo
 	if err != nil {
 		return scenariostore.Execution{}, nil, err
 	}
-	now := time.Now().UTC()
+	now := clock.Now().UTC()
 	rec := scenariostore.Execution{
-		ID:        newExecutionID(now),
+		ID:        newExecutionID(o.ids.Next()),
 		Tenant:    tenantID,
 		Scenario:  name,
 		State:     scenariostore.StateRunning,
