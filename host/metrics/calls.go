@@ -52,9 +52,9 @@ func (m *Metrics) observe(pluginID, tenantID string, params []byte, success bool
 	case anomalyPluginID:
 		m.countAnomalies(data)
 	case dbFaultPluginID:
-		m.experiments.observeFaults(pluginID, tenantID, params, data, time.Now())
+		m.experiments.observeFaults(pluginID, tenantID, params, data)
 	case chaosMeshPluginID:
-		m.experiments.observeChaos(pluginID, tenantID, params, data, time.Now())
+		m.experiments.observeChaos(pluginID, tenantID, params, data)
 	}
 }
 

@@ -50,7 +50,7 @@ type chaosRequest struct {
 // Experiments live in the cluster, so they stay counted across restarts of
 // the plugin and end by their duration, a delete or cleanup, or a list or
 // status that shows them gone or recovered.
-func (e *experiments) observeChaos(plugin, tenant string, params, data []byte, now time.Time) {
+func (e *experiments) observeChaos(plugin, tenant string, params, data []byte) {
 	var request chaosRequest
 	var result struct {
 		Experiment  *chaosInfo  `json:"experiment"`
@@ -60,6 +60,7 @@ func (e *experiments) observeChaos(plugin, tenant string, params, data []byte, n
 	if json.Unmarshal(params, &request) != nil || json.Unmarshal(data, &result) != nil {
 		return
 	}
+	now := e.instant()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch request.Operation {
@@ -84,7 +85,7 @@ func (e *experiments) observeChaos(plugin, tenant string, params, data []byte, n
 // every namespace is complete for the tenant there, so experiments that it
 // lacks are dropped. A list of the plugin's default namespace, which the
 // daemon does not know, only adds and updates.
-func (e *experiments) replaceListedLocked(plugin, tenant string, request chaosRequest, listed []chaosInfo, now time.Time) {
+func (e *experiments) replaceListedLocked(plugin, tenant string, request chaosRequest, listed []chaosInfo, now instant) {
 	if request.AllNamespaces || request.Namespace != "" {
 		for key, x := range e.active {
 			if key.plugin != plugin || key.tenant != tenant {
@@ -114,7 +115,7 @@ func kindMatches(filter, kind string) bool {
 // updateChaosLocked counts an experiment until the end of its duration,
 // or drops it once it has recovered. A Schedule, or an experiment whose
 // duration does not parse, is counted until a call shows it gone.
-func (e *experiments) updateChaosLocked(plugin, tenant string, x chaosInfo, now time.Time) {
+func (e *experiments) updateChaosLocked(plugin, tenant string, x chaosInfo, now instant) {
 	key := experimentKey{plugin, tenant, x.id()}
 	if x.Name == "" || x.Phase == "recovered" {
 		delete(e.active, key)
@@ -122,15 +123,16 @@ func (e *experiments) updateChaosLocked(plugin, tenant string, x chaosInfo, now 
 	}
 	var expires time.Time
 	if d, err := time.ParseDuration(x.Duration); err == nil && d > 0 {
-		start := now
+		start := now.wall
 		if created, err := time.Parse(time.RFC3339, x.CreatedAt); err == nil {
 			start = created
 		}
-		expires = start.Add(d)
-		if !expires.After(now) {
+		end := start.Add(d)
+		if !end.After(now.wall) {
 			delete(e.active, key)
 			return
 		}
+		expires = now.deadline(end)
 	}
 	e.addExperimentLocked(key, experiment{kind: oneOf(x.Kind, chaosKindNames()), scope: x.Namespace, expires: expires})
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mockforge/mockforged/host/clock"
 )
 
 // dbFaultPluginID is the id of the built-in database fault injector, whose
@@ -44,9 +46,23 @@ type experiment struct {
 	// scope is the proxy of a database fault or the namespace of a Chaos
 	// Mesh experiment: a list call of one scope replaces its experiments.
 	scope string
-	// expires is when the experiment ends by itself; zero means it runs
-	// until a call shows it removed.
+	// expires is when the experiment ends by itself, on the monotonic
+	// clock; zero means it runs until a call shows it removed.
 	expires time.Time
+}
+
+// instant is one moment read on both clocks: the monotonic one that
+// expiry follows, and the wall clock that the plugins' times are on.
+type instant struct {
+	mono, wall time.Time
+}
+
+// deadline turns a wall-clock time reported by a plugin into a time on the
+// monotonic clock, by the time left until it as measured at i. Expiry then
+// follows the monotonic clock, so a step of the daemon's wall clock
+// neither ends a running experiment early nor keeps an ended one counted.
+func (i instant) deadline(wall time.Time) time.Time {
+	return i.mono.Add(wall.Sub(i.wall))
 }
 
 // experiments tracks the active experiments that the daemon saw being
@@ -64,7 +80,10 @@ type experiments struct {
 	// that their gauges go to 0 instead of disappearing.
 	seenPlugins map[pluginTenant]bool
 	seenFaults  map[tenantFault]bool
-	now         func() time.Time
+	// now reads the monotonic clock and wall the wall clock; tests replace
+	// them.
+	now  func() time.Time
+	wall func() time.Time
 }
 
 type pluginTenant struct{ plugin, tenant string }
@@ -79,7 +98,13 @@ func newExperiments() *experiments {
 		seenPlugins: map[pluginTenant]bool{},
 		seenFaults:  map[tenantFault]bool{},
 		now:         time.Now,
+		wall:        clock.Now,
 	}
+}
+
+// instant reads both clocks.
+func (e *experiments) instant() instant {
+	return instant{mono: e.now(), wall: e.wall()}
 }
 
 // faultInfo is the part of a fault in db-fault-injector's results that the
@@ -93,7 +118,7 @@ type faultInfo struct {
 
 // observeFaults updates the tenant's faults from a successful call to the
 // fault injector, given its parameters and result data.
-func (e *experiments) observeFaults(plugin, tenant string, params, data []byte, now time.Time) {
+func (e *experiments) observeFaults(plugin, tenant string, params, data []byte) {
 	var request struct {
 		Operation string `json:"operation"`
 		Proxy     string `json:"proxy"`
@@ -105,6 +130,7 @@ func (e *experiments) observeFaults(plugin, tenant string, params, data []byte, 
 	if json.Unmarshal(params, &request) != nil || json.Unmarshal(data, &result) != nil {
 		return
 	}
+	now := e.instant()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch request.Operation {
@@ -133,11 +159,11 @@ func (e *experiments) observeFaults(plugin, tenant string, params, data []byte, 
 	}
 }
 
-func (e *experiments) addLocked(plugin, tenant string, f faultInfo, now time.Time) {
-	if f.ID == "" || !f.ExpiresAt.After(now) {
+func (e *experiments) addLocked(plugin, tenant string, f faultInfo, now instant) {
+	if f.ID == "" || !f.ExpiresAt.After(now.wall) {
 		return
 	}
-	x := experiment{kind: oneOf(f.Type, dbFaultTypes), scope: f.Proxy, expires: f.ExpiresAt}
+	x := experiment{kind: oneOf(f.Type, dbFaultTypes), scope: f.Proxy, expires: now.deadline(f.ExpiresAt)}
 	e.addExperimentLocked(experimentKey{plugin, tenant, f.ID}, x)
 }
 

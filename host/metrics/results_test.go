@@ -156,3 +156,49 @@ func TestObserveExecutor(t *testing.T) {
 	wantSample(t, m, calls, labels("plugin", "prometheus-metrics", "tenant", "acme", "outcome", "success"), 1)
 	wantSample(t, m, calls, labels("plugin", "_unknown", "tenant", "acme", "outcome", "not_found"), 1)
 }
+
+// TestExperimentExpiryIgnoresWallClockSteps steps the daemon's wall clock
+// while faults and experiments run: they must end by their duration on the
+// monotonic clock, not when the wall clock says so.
+func TestExperimentExpiryIgnoresWallClockSteps(t *testing.T) {
+	m := New("test")
+	start := time.Now()
+	mono, offset := start, time.Duration(0)
+	m.experiments.now = func() time.Time { return mono }
+	m.experiments.wall = func() time.Time { return mono.Round(0).Add(offset) }
+	wall := func() time.Time { return m.experiments.wall() }
+
+	faults, chaos := "mockforged_db_faults_active", "mockforged_chaos_experiments_active"
+	slow, reset := labels("tenant", "acme", "type", "slow_query"), labels("tenant", "acme", "type", "connection_reset")
+	acmeChaos := labels("plugin", chaosMeshPluginID, "tenant", "acme")
+	addFault := func(id, kind string, left time.Duration) {
+		t.Helper()
+		params := `{"operation": "add_fault", "proxy": "pg"}`
+		m.ObserveCall(dbFaultPluginID, "acme", []byte(params), okResponse(t, map[string]any{"fault": fault(id, "pg", kind, wall().Add(left))}), nil, time.Millisecond)
+	}
+	addFault("f1", "slow_query", 10*time.Minute)
+	addFault("f2", "connection_reset", time.Minute)
+	created := wall().Add(-time.Second).Truncate(time.Second)
+	m.ObserveCall(chaosMeshPluginID, "acme", []byte(`{"operation": "create"}`),
+		okResponse(t, map[string]any{"experiment": chaosExperiment("PodChaos", "shop", "kill", "10m", created)}), nil, time.Millisecond)
+	wantSample(t, m, faults, slow, 1)
+	wantSample(t, m, faults, reset, 1)
+	wantSample(t, m, chaos, acmeChaos, 1)
+
+	// A day forward: nothing ended yet.
+	offset = 25 * time.Hour
+	wantSample(t, m, faults, slow, 1)
+	wantSample(t, m, faults, reset, 1)
+	wantSample(t, m, chaos, acmeChaos, 1)
+
+	// Two hours back, and two minutes on: only the one-minute fault ended.
+	offset = -2 * time.Hour
+	mono = start.Add(2 * time.Minute)
+	wantSample(t, m, faults, slow, 1)
+	wantSample(t, m, faults, reset, 0)
+	wantSample(t, m, chaos, acmeChaos, 1)
+
+	mono = start.Add(11 * time.Minute)
+	wantSample(t, m, faults, slow, 0)
+	wantSample(t, m, chaos, acmeChaos, 0)
+}
