@@ -39,12 +39,19 @@ type daemon struct {
 	// wrapper, when set, is a command line that runs the daemon, such as
 	// setpriv with its options and "--".
 	wrapper []string
-	cmd     *exec.Cmd
-	output  *syncBuffer
-	exited  chan struct{}
-	conn    *grpc.ClientConn
-	client  apiv1.DaemonClient
-	tenants apiv1.TenantsClient
+	// binary, when set, replaces bins.daemon.
+	binary string
+	// env, when set, is the daemon's environment instead of the test's.
+	env []string
+	// clockFile holds the offset of the daemon's wall clock when it runs
+	// the faultclock build.
+	clockFile string
+	cmd       *exec.Cmd
+	output    *syncBuffer
+	exited    chan struct{}
+	conn      *grpc.ClientConn
+	client    apiv1.DaemonClient
+	tenants   apiv1.TenantsClient
 }
 
 // newDaemon prepares the directories of a daemon without starting it.
@@ -101,8 +108,13 @@ func (d *daemon) start() {
 		"--shutdown-grace", "5s",
 	}, d.args...)
 	d.output = &syncBuffer{}
-	argv := append(append(slices.Clone(d.wrapper), bins.daemon), args...)
+	binary := bins.daemon
+	if d.binary != "" {
+		binary = d.binary
+	}
+	argv := append(append(slices.Clone(d.wrapper), binary), args...)
 	d.cmd = exec.Command(argv[0], argv[1:]...)
+	d.cmd.Env = d.env
 	d.cmd.Stdout = d.output
 	d.cmd.Stderr = d.output
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -26,6 +26,9 @@ type faultCase struct {
 	dataDir func(t *testing.T) string
 	// wrapper, when set, returns the command line that runs the daemon.
 	wrapper func(t *testing.T) []string
+	// faultClock runs the daemon built with the faultclock tag, whose wall
+	// clock follows the offset in the daemon's clockFile.
+	faultClock bool
 	// setup runs after the daemon serves noop and storage, before the
 	// baseline of descriptors is taken.
 	setup func(t *testing.T, d *daemon)
@@ -54,6 +57,7 @@ func faultCases() []faultCase {
 		binaryTruncated(),
 		thousandsOfFiles(),
 		daemonKilledDuringReload(),
+		clockStepped(),
 	}
 }
 
@@ -82,6 +86,9 @@ func runFault(t *testing.T, tc faultCase) {
 	d := newDaemon(t, dataDir)
 	if tc.wrapper != nil {
 		d.wrapper = tc.wrapper(t)
+	}
+	if tc.faultClock {
+		d.useFaultClock()
 	}
 	d.start()
 	prepareFaultDaemon(t, d)

@@ -26,6 +26,9 @@ var bins struct {
 	cleanupExit string
 	flood       string
 	allocate    string
+	// faultClockDaemon is the daemon built with the faultclock tag, whose
+	// wall clock a test can step; see package host/clock.
+	faultClockDaemon string
 }
 
 func TestMain(m *testing.M) {
@@ -47,25 +50,31 @@ func TestMain(m *testing.M) {
 func buildAll(dir string) error {
 	bins.dir = dir
 	const misbehave = "github.com/mockforge/mockforged/test/plugins/misbehave"
+	const daemon = "github.com/mockforge/mockforged/cmd/mockforged"
 	builds := []struct {
 		out     *string
 		name    string
 		pkg     string
 		ldflags string
+		tags    string
 	}{
-		{&bins.daemon, "mockforged", "github.com/mockforge/mockforged/cmd/mockforged", ""},
-		{&bins.noop, "noop", misbehave, ""},
-		{&bins.selfid, "selfid", misbehave, "-X main.mode=selfid"},
-		{&bins.storage, "storage", misbehave, "-X main.mode=storage"},
-		{&bins.cleanupExit, "cleanup-exit", misbehave, "-X main.mode=cleanupexit"},
-		{&bins.flood, "flood", misbehave, "-X main.mode=flood"},
-		{&bins.allocate, "allocate", misbehave, "-X main.mode=allocate"},
+		{&bins.daemon, "mockforged", daemon, "", ""},
+		{&bins.faultClockDaemon, "mockforged-faultclock", daemon, "", "faultclock"},
+		{&bins.noop, "noop", misbehave, "", ""},
+		{&bins.selfid, "selfid", misbehave, "-X main.mode=selfid", ""},
+		{&bins.storage, "storage", misbehave, "-X main.mode=storage", ""},
+		{&bins.cleanupExit, "cleanup-exit", misbehave, "-X main.mode=cleanupexit", ""},
+		{&bins.flood, "flood", misbehave, "-X main.mode=flood", ""},
+		{&bins.allocate, "allocate", misbehave, "-X main.mode=allocate", ""},
 	}
 	for _, b := range builds {
 		*b.out = filepath.Join(dir, b.name)
 		args := []string{"build", "-o", *b.out}
 		if b.ldflags != "" {
 			args = append(args, "-ldflags", b.ldflags)
+		}
+		if b.tags != "" {
+			args = append(args, "-tags", b.tags)
 		}
 		cmd := exec.Command("go", append(args, b.pkg)...)
 		var stderr bytes.Buffer
