@@ -28,11 +28,24 @@ const MetadataMaxDuration = "mockforged.max_duration"
 
 // Info describes the daemon for Status.
 type Info struct {
-	Version    string
-	StartedAt  time.Time
+	Version string
+	// StartedAt is the wall-clock time at which the daemon started, as
+	// shown by Status.
+	StartedAt time.Time
+	// Start is the same moment as read by time.Now, whose monotonic
+	// reading measures the uptime; zero means StartedAt.
+	Start      time.Time
 	PluginsDir string
 	DataDir    string
 	Socket     string
+}
+
+// uptime returns the time since the daemon started on the monotonic clock.
+func (s *Server) uptime() time.Duration {
+	if s.info.Start.IsZero() {
+		return time.Since(s.info.StartedAt)
+	}
+	return time.Since(s.info.Start)
 }
 
 // Authorizer decides what the caller of a request may do.
@@ -82,7 +95,7 @@ func (s *Server) Status(context.Context, *apiv1.StatusRequest) (*apiv1.StatusRes
 	resp := &apiv1.StatusResponse{
 		Version:    s.info.Version,
 		StartedAt:  timestamppb.New(s.info.StartedAt),
-		Uptime:     durationpb.New(time.Since(s.info.StartedAt)),
+		Uptime:     durationpb.New(s.uptime()),
 		PluginsDir: s.info.PluginsDir,
 		DataDir:    s.info.DataDir,
 		Socket:     s.info.Socket,

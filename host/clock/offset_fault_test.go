@@ -6,23 +6,33 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
+// childEnv marks the child process of TestFaultOffsetSteps.
+const childEnv = "MOCKFORGE_CLOCK_TEST_CHILD"
+
 // TestFaultOffsetSteps runs in a child process, because the offset file is
 // read once per process from the environment.
 func TestFaultOffsetSteps(t *testing.T) {
-	if os.Getenv(FaultFileEnv) == "" {
+	if os.Getenv(childEnv) == "" {
 		file := filepath.Join(t.TempDir(), "offset")
 		if err := os.WriteFile(file, []byte("0s"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestFaultOffsetSteps$", "-test.v")
-		cmd.Env = append(os.Environ(), FaultFileEnv+"="+file)
+		cmd.Env = append(os.Environ(), FaultFileEnv+"="+file, childEnv+"=1")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("child: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "--- PASS: TestFaultOffsetSteps") {
+			t.Fatalf("the child ran no test:\n%s", out)
+		}
+		if !strings.Contains(string(out), `invalid offset "soon"`) {
+			t.Errorf("the child did not report the invalid offset:\n%s", out)
 		}
 		return
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mockforge/mockforged/host/api"
 	"github.com/mockforge/mockforged/host/auth"
+	"github.com/mockforge/mockforged/host/clock"
 	"github.com/mockforge/mockforged/host/discovery"
 	"github.com/mockforge/mockforged/host/hooks"
 	"github.com/mockforge/mockforged/host/launch"
@@ -166,7 +167,8 @@ func Run(ctx context.Context, opts Options) error {
 	reflection.Register(server)
 	apiServer := api.NewServer(reg, api.Info{
 		Version:    opts.Version,
-		StartedAt:  time.Now(),
+		StartedAt:  clock.Now(),
+		Start:      time.Now(),
 		PluginsDir: opts.PluginsDir,
 		DataDir:    opts.DataDir,
 		Socket:     opts.SocketPath,
@@ -185,6 +187,9 @@ func Run(ctx context.Context, opts Options) error {
 	socket := newAPISocket(opts.SocketPath, auth.SocketOptions{Group: opts.SocketGroup}, server, log.Named("api"))
 	socket.serve(listener)
 	log.Info("daemon started", "version", opts.Version, "socket", opts.SocketPath, "plugins_dir", opts.PluginsDir, "data_dir", opts.DataDir, "pid", os.Getpid())
+	if file := clock.FaultFile(); file != "" {
+		log.Warn("fault-injection build: the wall clock follows the offset in the file", "file", file)
+	}
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	go socket.watch(watchCtx)
