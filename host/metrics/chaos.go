@@ -121,7 +121,7 @@ func (e *experiments) updateChaosLocked(plugin, tenant string, x chaosInfo, now 
 		delete(e.active, key)
 		return
 	}
-	var expires time.Time
+	var expires time.Duration
 	if d, err := time.ParseDuration(x.Duration); err == nil && d > 0 {
 		start := now.wall
 		if created, err := time.Parse(time.RFC3339, x.CreatedAt); err == nil {

@@ -16,8 +16,7 @@ func chaosExperiment(kind, namespace, name, duration string, created time.Time) 
 func TestChaosExperimentsTracked(t *testing.T) {
 	m := New("test")
 	now := time.Now().Truncate(time.Second)
-	clock := now
-	m.experiments.now = func() time.Time { return clock }
+	elapsed, _ := fakeClocks(m, now)
 	call := func(tenantID, params string, data any) {
 		t.Helper()
 		m.ObserveCall(chaosMeshPluginID, tenantID, []byte(params), okResponse(t, data), nil, time.Millisecond)
@@ -37,7 +36,7 @@ func TestChaosExperimentsTracked(t *testing.T) {
 	wantSample(t, m, active, acme, 4)
 	wantSample(t, m, active, globex, 1)
 
-	clock = now.Add(2 * time.Minute) // kill ended by its duration
+	*elapsed = 2 * time.Minute // kill ended by its duration
 	wantSample(t, m, active, acme, 3)
 
 	call("acme", `{"operation": "delete", "kind": "networkchaos", "name": "delay"}`, map[string]any{"experiment": chaosExperiment("NetworkChaos", "shop", "delay", "1h", now)})

@@ -46,23 +46,26 @@ type experiment struct {
 	// scope is the proxy of a database fault or the namespace of a Chaos
 	// Mesh experiment: a list call of one scope replaces its experiments.
 	scope string
-	// expires is when the experiment ends by itself, on the monotonic
-	// clock; zero means it runs until a call shows it removed.
-	expires time.Time
+	// expires is when the experiment ends by itself, as the time elapsed
+	// on the monotonic clock since the tracker started; zero means it runs
+	// until a call shows it removed.
+	expires time.Duration
 }
 
 // instant is one moment read on both clocks: the monotonic one that
-// expiry follows, and the wall clock that the plugins' times are on.
+// expiry follows, as the time elapsed since the tracker started, and the
+// wall clock that the plugins' times are on.
 type instant struct {
-	mono, wall time.Time
+	elapsed time.Duration
+	wall    time.Time
 }
 
 // deadline turns a wall-clock time reported by a plugin into a time on the
 // monotonic clock, by the time left until it as measured at i. Expiry then
 // follows the monotonic clock, so a step of the daemon's wall clock
 // neither ends a running experiment early nor keeps an ended one counted.
-func (i instant) deadline(wall time.Time) time.Time {
-	return i.mono.Add(wall.Sub(i.wall))
+func (i instant) deadline(wall time.Time) time.Duration {
+	return i.elapsed + wall.Sub(i.wall)
 }
 
 // experiments tracks the active experiments that the daemon saw being
@@ -80,10 +83,10 @@ type experiments struct {
 	// that their gauges go to 0 instead of disappearing.
 	seenPlugins map[pluginTenant]bool
 	seenFaults  map[tenantFault]bool
-	// now reads the monotonic clock and wall the wall clock; tests replace
-	// them.
-	now  func() time.Time
-	wall func() time.Time
+	// elapsed reads the monotonic clock as the time since the tracker
+	// started, and wall reads the wall clock. Tests replace them.
+	elapsed func() time.Duration
+	wall    func() time.Time
 }
 
 type pluginTenant struct{ plugin, tenant string }
@@ -97,14 +100,20 @@ func newExperiments() *experiments {
 		active:      map[experimentKey]experiment{},
 		seenPlugins: map[pluginTenant]bool{},
 		seenFaults:  map[tenantFault]bool{},
-		now:         time.Now,
+		elapsed:     monotonicSince(time.Now()),
 		wall:        clock.Now,
 	}
 }
 
+// monotonicSince returns a function that reads the monotonic clock as the
+// time elapsed since start.
+func monotonicSince(start time.Time) func() time.Duration {
+	return func() time.Duration { return time.Since(start) }
+}
+
 // instant reads both clocks.
 func (e *experiments) instant() instant {
-	return instant{mono: e.now(), wall: e.wall()}
+	return instant{elapsed: e.elapsed(), wall: e.wall()}
 }
 
 // faultInfo is the part of a fault in db-fault-injector's results that the
@@ -213,9 +222,9 @@ func (e *experiments) Collect(ch chan<- prometheus.Metric) {
 	for k := range e.seenFaults {
 		byFault[k] = 0
 	}
-	now := e.now()
+	now := e.elapsed()
 	for key, x := range e.active {
-		if !x.expires.IsZero() && !x.expires.After(now) {
+		if x.expires != 0 && x.expires <= now {
 			delete(e.active, key)
 			continue
 		}

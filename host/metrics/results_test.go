@@ -79,8 +79,7 @@ func fault(id, proxy, kind string, expires time.Time) map[string]any {
 func TestDBFaultsTracked(t *testing.T) {
 	m := New("test")
 	now := time.Now()
-	clock := now
-	m.experiments.now = func() time.Time { return clock }
+	elapsed, _ := fakeClocks(m, now)
 	call := func(tenantID string, params string, data any) {
 		m.ObserveCall(dbFaultPluginID, tenantID, []byte(params), okResponse(t, data), nil, time.Millisecond)
 	}
@@ -96,7 +95,7 @@ func TestDBFaultsTracked(t *testing.T) {
 	wantSample(t, m, experiments, labels("plugin", dbFaultPluginID, "tenant", "acme"), 3)
 	wantSample(t, m, experiments, labels("plugin", dbFaultPluginID, "tenant", "globex"), 1)
 
-	clock = now.Add(2 * time.Minute) // f1 expired
+	*elapsed = 2 * time.Minute // f1 expired
 	wantSample(t, m, faults, labels("tenant", "acme", "type", "slow_query"), 1)
 
 	call("acme", `{"operation": "remove_fault", "id": "f2"}`, map[string]any{"fault": fault("f2", "pg", "slow_query", now.Add(time.Hour))})
@@ -157,16 +156,23 @@ func TestObserveExecutor(t *testing.T) {
 	wantSample(t, m, calls, labels("plugin", "_unknown", "tenant", "acme", "outcome", "not_found"), 1)
 }
 
+// fakeClocks replaces the clocks of m's experiment tracker: the monotonic
+// clock reads *elapsed, zero at first, and the wall clock reads start plus
+// *elapsed plus *offset. Setting *offset steps the wall clock alone.
+func fakeClocks(m *Metrics, start time.Time) (elapsed, offset *time.Duration) {
+	elapsed, offset = new(time.Duration), new(time.Duration)
+	m.experiments.elapsed = func() time.Duration { return *elapsed }
+	m.experiments.wall = func() time.Time { return start.Round(0).Add(*elapsed + *offset) }
+	return elapsed, offset
+}
+
 // TestExperimentExpiryIgnoresWallClockSteps steps the daemon's wall clock
 // while faults and experiments run: they must end by their duration on the
 // monotonic clock, not when the wall clock says so.
 func TestExperimentExpiryIgnoresWallClockSteps(t *testing.T) {
 	m := New("test")
-	start := time.Now()
-	mono, offset := start, time.Duration(0)
-	m.experiments.now = func() time.Time { return mono }
-	m.experiments.wall = func() time.Time { return mono.Round(0).Add(offset) }
-	wall := func() time.Time { return m.experiments.wall() }
+	elapsed, offset := fakeClocks(m, time.Now())
+	wall := m.experiments.wall
 
 	faults, chaos := "mockforged_db_faults_active", "mockforged_chaos_experiments_active"
 	slow, reset := labels("tenant", "acme", "type", "slow_query"), labels("tenant", "acme", "type", "connection_reset")
@@ -186,19 +192,19 @@ func TestExperimentExpiryIgnoresWallClockSteps(t *testing.T) {
 	wantSample(t, m, chaos, acmeChaos, 1)
 
 	// A day forward: nothing ended yet.
-	offset = 25 * time.Hour
+	*offset = 25 * time.Hour
 	wantSample(t, m, faults, slow, 1)
 	wantSample(t, m, faults, reset, 1)
 	wantSample(t, m, chaos, acmeChaos, 1)
 
 	// Two hours back, and two minutes on: only the one-minute fault ended.
-	offset = -2 * time.Hour
-	mono = start.Add(2 * time.Minute)
+	*offset = -2 * time.Hour
+	*elapsed = 2 * time.Minute
 	wantSample(t, m, faults, slow, 1)
 	wantSample(t, m, faults, reset, 0)
 	wantSample(t, m, chaos, acmeChaos, 1)
 
-	mono = start.Add(11 * time.Minute)
+	*elapsed = 11 * time.Minute
 	wantSample(t, m, faults, slow, 0)
 	wantSample(t, m, chaos, acmeChaos, 0)
 }
