@@ -17,6 +17,9 @@ type guardState struct {
 	name     string
 	guard    *scenario.Guard
 	breaches int
+	// outOfOrderReported is set once the journal says that the detector
+	// rejected a value as older than its model's newest point.
+	outOfOrderReported bool
 }
 
 // detectedAnomaly is the part of an anomaly-detector anomaly a guard uses.
@@ -97,14 +100,12 @@ func (e *execution) checkAnomaly(ctx context.Context, gs *guardState, v probeVal
 		"operation":    "ingest",
 		"metric":       e.detectorMetric(gs.guard),
 		"points":       []map[string]any{{"timestamp": v.at.UTC().Format(time.RFC3339Nano), "value": v.value}},
-		"out_of_order": "drop",
+		"out_of_order": "reject",
 		"context":      map[string]string{"scenario": e.rec.Scenario, "execution": e.rec.ID, "guard": gs.name},
 	})
 	out := e.o.call(ctx, e, AnomalyPluginID, params, anomalyCallTimeout, true)
 	if !out.success {
-		if ctx.Err() == nil {
-			e.record(scenariostore.Event{Type: scenariostore.EventProbeFailed, Guard: gs.name, Metric: v.metric, Plugin: AnomalyPluginID, Error: out.reason()})
-		}
+		e.recordIngestFailure(ctx, gs, v, out)
 		return ""
 	}
 	var result struct {
@@ -124,6 +125,31 @@ func (e *execution) checkAnomaly(ctx context.Context, gs *guardState, v probeVal
 		}
 	}
 	return fired
+}
+
+// anomalyOutOfOrder is the anomaly detector's error code for a point older
+// than the newest point of its metric.
+const anomalyOutOfOrder = "out_of_order"
+
+// recordIngestFailure journals a failed ingest of a guard's value. Values
+// that the detector rejects as out of order are journaled once per guard,
+// with the fix: probe times never go back while the daemon runs, so the
+// model's newer points come from before a restart on a clock that was
+// ahead.
+func (e *execution) recordIngestFailure(ctx context.Context, gs *guardState, v probeValue, out callOutcome) {
+	if ctx.Err() != nil {
+		return
+	}
+	msg := out.reason()
+	if out.errCode == anomalyOutOfOrder {
+		if gs.outOfOrderReported {
+			return
+		}
+		gs.outOfOrderReported = true
+		msg = fmt.Sprintf("%s; the detector's model of %s holds points later than the daemon's clock, as after the clock stepped back: this guard sees no values until the clock passes them. Set reset_baseline: true on guard %s, or clear the metric with the anomaly detector's clear_metrics operation",
+			msg, e.detectorMetric(gs.guard), gs.name)
+	}
+	e.record(scenariostore.Event{Type: scenariostore.EventProbeFailed, Guard: gs.name, Metric: v.metric, Plugin: AnomalyPluginID, Error: msg})
 }
 
 // detectorMetric returns the guard's metric name in the anomaly detector.

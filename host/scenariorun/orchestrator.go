@@ -102,8 +102,11 @@ type Orchestrator struct {
 	// ids hands out the times that start execution ids. Start seeds it
 	// with the stored ids, so that a clock stepped back while the daemon
 	// was down does not reorder them either.
-	ids    *clock.Sequence
-	closed bool
+	ids *clock.Sequence
+	// probeTimes hands out the times of probe values, which the anomaly
+	// detector needs in order for each metric.
+	probeTimes *clock.Sequence
+	closed     bool
 	// wg tracks every execution goroutine and recovery goroutine.
 	wg sync.WaitGroup
 	// base is cancelled by Stop.
@@ -129,6 +132,7 @@ func New(opts Options) *Orchestrator {
 		journal:    opts.Store.ForDaemon(),
 		executions: map[string]*execution{},
 		ids:        clock.NewSequence(time.Millisecond),
+		probeTimes: clock.NewSequence(time.Microsecond),
 		base:       base,
 		cancelBase: cancel,
 	}

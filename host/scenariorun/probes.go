@@ -65,7 +65,7 @@ func (e *execution) runProbe(ctx context.Context, name string, p *scenario.Probe
 			e.record(scenariostore.Event{Type: scenariostore.EventProbeFailed, Probe: name, Metric: p.Metric, Error: err.Error()})
 		} else {
 			select {
-			case values <- probeValue{probe: name, metric: p.Metric, value: v, at: time.Now()}:
+			case values <- probeValue{probe: name, metric: p.Metric, value: v, at: e.o.probeTimes.Next()}:
 			case <-ctx.Done():
 				return
 			}
