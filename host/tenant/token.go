@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -39,6 +40,10 @@ type TokenInfo struct {
 	Description string `json:"description,omitempty"`
 	// CreatedAt is in UTC.
 	CreatedAt time.Time `json:"created_at"`
+	// Sequence numbers the tokens in creation order, which CreatedAt
+	// loses when the wall clock steps back. Tokens stored before it was
+	// recorded have zero.
+	Sequence uint64 `json:"sequence,omitempty"`
 }
 
 // tokenHash is the SHA-256 of a token. Tokens carry 256 random bits, so a
@@ -110,6 +115,9 @@ func (x *tokenIndex) list(tenant string) []TokenInfo {
 		out = append(out, x.byHash[h])
 	}
 	slices.SortFunc(out, func(a, b TokenInfo) int {
+		if c := cmp.Compare(a.Sequence, b.Sequence); c != 0 {
+			return c
+		}
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
@@ -145,7 +153,11 @@ func (m *Manager) CreateToken(ctx context.Context, name, description string) (to
 		for _, taken := m.tokens.find(name, id); taken; _, taken = m.tokens.find(name, id) {
 			id = newTokenID()
 		}
-		info = TokenInfo{ID: id, Tenant: name, Description: description, CreatedAt: clock.Now().UTC()}
+		seq, err := tx.Bucket(bucketTokens).NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		info = TokenInfo{ID: id, Tenant: name, Description: description, CreatedAt: clock.Now().UTC(), Sequence: seq}
 		data, err := json.Marshal(info)
 		if err != nil {
 			return nil, err
@@ -162,7 +174,8 @@ func (m *Manager) CreateToken(ctx context.Context, name, description string) (to
 	return token, info, nil
 }
 
-// ListTokens returns the info of the named tenant's tokens, oldest first.
+// ListTokens returns the info of the named tenant's tokens in creation
+// order.
 func (m *Manager) ListTokens(name string) ([]TokenInfo, error) {
 	if _, err := m.state(name); err != nil {
 		return nil, err

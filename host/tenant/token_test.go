@@ -3,10 +3,13 @@ package tenant
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 )
@@ -124,4 +127,45 @@ func TestTokenInvalidDescription(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument)
 	_, _, err = m.CreateToken(context.Background(), "ghost", "")
 	wantCode(t, err, codes.NotFound)
+}
+
+// TestTokenListCreationOrder lists tokens whose creation times run against
+// their creation order, as after the wall clock stepped back.
+func TestTokenListCreationOrder(t *testing.T) {
+	x := newTokenIndex()
+	now := time.Now().UTC()
+	tokens := []TokenInfo{
+		{ID: "legacy", Tenant: "acme", CreatedAt: now.Add(-48 * time.Hour)},
+		{ID: "ahead", Tenant: "acme", CreatedAt: now.Add(25 * time.Hour), Sequence: 1},
+		{ID: "behind", Tenant: "acme", CreatedAt: now.Add(-2 * time.Hour), Sequence: 2},
+	}
+	for i, info := range []TokenInfo{tokens[2], tokens[0], tokens[1]} {
+		x.add(hashToken(fmt.Sprint("token-", i)), info)
+	}
+	var got []string
+	for _, info := range x.list("acme") {
+		got = append(got, info.ID)
+	}
+	if want := []string{"legacy", "ahead", "behind"}; !slices.Equal(got, want) {
+		t.Errorf("tokens listed as %v, want %v", got, want)
+	}
+}
+
+func TestCreateTokenNumbersTokens(t *testing.T) {
+	m := openTestManager(t, nil)
+	ctx := context.Background()
+	if _, err := m.Create(ctx, "acme", PlanEnterprise); err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for i := range 3 {
+		_, info, err := m.CreateToken(ctx, "acme", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Sequence <= last {
+			t.Errorf("token %d has sequence %d, want more than %d", i, info.Sequence, last)
+		}
+		last = info.Sequence
+	}
 }

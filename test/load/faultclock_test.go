@@ -31,7 +31,11 @@ const clockScenario = "name: tick\nsteps:\n  - plugin: noop\n"
 // useFaultClock makes the daemon run the faultclock build with its wall
 // clock offset read from a file in its root, at zero until stepClock.
 func (d *daemon) useFaultClock() {
-	d.binary = bins.faultClockDaemon
+	binary, err := faultClockDaemon()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.binary = binary
 	d.clockFile = filepath.Join(d.root, "clock-offset")
 	if err := os.WriteFile(d.clockFile, []byte("0s"), 0o600); err != nil {
 		d.t.Fatal(err)
@@ -92,11 +96,13 @@ func clockStepped() faultCase {
 			d.stepClock(25 * time.Hour)
 			checkRateLimited(t, d, "after the wall clock stepped a day forward")
 			ahead := runScenario(t, d)
+			tokenAhead := createToken(t, d, "made a day ahead")
 
 			// Back to two hours behind the machine.
 			d.stepClock(-2 * time.Hour)
 			checkRateLimited(t, d, "after the wall clock stepped back")
 			behind := runScenario(t, d)
+			tokenBehind := createToken(t, d, "made two hours behind")
 
 			if got, limit := d.uptime()-uptime, time.Since(started)+time.Second; got < 0 || got > limit {
 				t.Errorf("uptime moved by %s across the clock steps, want between 0 and %s", got, limit)
@@ -110,6 +116,7 @@ func clockStepped() faultCase {
 				t.Errorf("started_at moved back by %s when the clock stepped 27 hours back", gap)
 			}
 			checkExecutionOrder(t, d, first.GetId(), ahead.GetId(), behind.GetId())
+			checkTokenOrder(t, d, tokenAhead, tokenBehind)
 			checkAuditAcrossSteps(t, filepath.Join(d.dataDir, "audit.log"))
 		},
 		afterStop: func(t *testing.T, d *daemon) {
@@ -222,6 +229,37 @@ func checkExecutionOrder(t *testing.T, d *daemon, want ...string) {
 	got := listExecutionIDs(t, d)
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("executions listed as %v, want the order of the runs %v", got, want)
+	}
+}
+
+// createToken creates a token of clockTenant and returns its id.
+func createToken(t *testing.T, d *daemon, description string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := d.tenants.CreateToken(ctx, &apiv1.CreateTokenRequest{Name: clockTenant, Description: description})
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	return resp.GetInfo().GetId()
+}
+
+// checkTokenOrder checks that clockTenant's tokens are listed in the order
+// of want, the order in which they were created.
+func checkTokenOrder(t *testing.T, d *daemon, want ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := d.tenants.ListTokens(ctx, &apiv1.ListTokensRequest{Name: clockTenant})
+	if err != nil {
+		t.Fatalf("list tokens: %v", err)
+	}
+	var got []string
+	for _, info := range resp.GetTokens() {
+		got = append(got, info.GetId())
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("tokens listed as %v, want the order of creation %v", got, want)
 	}
 }
 

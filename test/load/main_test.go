@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -26,10 +27,15 @@ var bins struct {
 	cleanupExit string
 	flood       string
 	allocate    string
-	// faultClockDaemon is the daemon built with the faultclock tag, whose
-	// wall clock a test can step; see package host/clock.
-	faultClockDaemon string
 }
+
+// faultClockDaemon is the daemon built with the faultclock tag, whose wall
+// clock a test can step (see package host/clock). Only the rows that need
+// it build it, once.
+var faultClockDaemon = sync.OnceValues(func() (string, error) {
+	out := filepath.Join(bins.dir, "mockforged-faultclock")
+	return out, goBuild(out, daemonPackage, "", "faultclock")
+})
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "mockforged-load-bin-")
@@ -50,38 +56,46 @@ func TestMain(m *testing.M) {
 func buildAll(dir string) error {
 	bins.dir = dir
 	const misbehave = "github.com/mockforge/mockforged/test/plugins/misbehave"
-	const daemon = "github.com/mockforge/mockforged/cmd/mockforged"
 	builds := []struct {
 		out     *string
 		name    string
 		pkg     string
 		ldflags string
-		tags    string
 	}{
-		{&bins.daemon, "mockforged", daemon, "", ""},
-		{&bins.faultClockDaemon, "mockforged-faultclock", daemon, "", "faultclock"},
-		{&bins.noop, "noop", misbehave, "", ""},
-		{&bins.selfid, "selfid", misbehave, "-X main.mode=selfid", ""},
-		{&bins.storage, "storage", misbehave, "-X main.mode=storage", ""},
-		{&bins.cleanupExit, "cleanup-exit", misbehave, "-X main.mode=cleanupexit", ""},
-		{&bins.flood, "flood", misbehave, "-X main.mode=flood", ""},
-		{&bins.allocate, "allocate", misbehave, "-X main.mode=allocate", ""},
+		{&bins.daemon, "mockforged", daemonPackage, ""},
+		{&bins.noop, "noop", misbehave, ""},
+		{&bins.selfid, "selfid", misbehave, "-X main.mode=selfid"},
+		{&bins.storage, "storage", misbehave, "-X main.mode=storage"},
+		{&bins.cleanupExit, "cleanup-exit", misbehave, "-X main.mode=cleanupexit"},
+		{&bins.flood, "flood", misbehave, "-X main.mode=flood"},
+		{&bins.allocate, "allocate", misbehave, "-X main.mode=allocate"},
 	}
 	for _, b := range builds {
 		*b.out = filepath.Join(dir, b.name)
-		args := []string{"build", "-o", *b.out}
-		if b.ldflags != "" {
-			args = append(args, "-ldflags", b.ldflags)
+		if err := goBuild(*b.out, b.pkg, b.ldflags, ""); err != nil {
+			return err
 		}
-		if b.tags != "" {
-			args = append(args, "-tags", b.tags)
-		}
-		cmd := exec.Command("go", append(args, b.pkg)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("build %s (%s): %w\n%s", b.pkg, b.ldflags, err, stderr.String())
-		}
+	}
+	return nil
+}
+
+// daemonPackage is the package of the mockforged binary.
+const daemonPackage = "github.com/mockforge/mockforged/cmd/mockforged"
+
+// goBuild builds pkg into out with optional linker flags and build tags.
+func goBuild(out, pkg, ldflags, tags string) error {
+	args := []string{"build", "-o", out}
+	if ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
+	}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build %s (%s %s): %w\n%s", pkg, ldflags, tags, err, stderr.String())
 	}
 	return nil
 }
