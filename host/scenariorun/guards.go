@@ -17,8 +17,8 @@ type guardState struct {
 	name     string
 	guard    *scenario.Guard
 	breaches int
-	// outOfOrderReported is set once the journal says that the detector
-	// rejected a value as older than its model's newest point.
+	// outOfOrderReported is set once the journal records that the
+	// detector rejected a value as older than its model's newest point.
 	outOfOrderReported bool
 }
 
@@ -133,7 +133,7 @@ const anomalyOutOfOrder = "out_of_order"
 
 // recordIngestFailure journals a failed ingest of a guard's value. Values
 // that the detector rejects as out of order are journaled once per guard,
-// with the fix: probe times never go back while the daemon runs, so the
+// with the fix. Probe times never go back while the daemon runs, so the
 // model's newer points come from before a restart on a clock that was
 // ahead.
 func (e *execution) recordIngestFailure(ctx context.Context, gs *guardState, v probeValue, out callOutcome) {
