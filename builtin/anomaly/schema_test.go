@@ -89,6 +89,7 @@ func TestSchemaDefaultsMatchCode(t *testing.T) {
 		"moving_average_window":   float64(cfg.MovingAverageWindow),
 		"enable_trend":            *cfg.EnableTrend,
 		"enable_pattern":          *cfg.EnablePattern,
+		"enable_novelty":          *cfg.EnableNovelty,
 		"enable_seasonal":         cfg.EnableSeasonal,
 		"seasonal_phases":         float64(cfg.SeasonalPhases),
 		"retention_points":        float64(cfg.RetentionPoints),

@@ -56,6 +56,11 @@ type Config struct {
 	// EnablePattern turns the pattern detector on: it scores how rarely the
 	// shape of the last four points has occurred before. Nil means true.
 	EnablePattern *bool `json:"enable_pattern,omitempty"`
+	// EnableNovelty makes a value beyond every value the metric has had an
+	// anomaly whatever its score: below the lowest or above the highest by
+	// more than a tenth of the range between them. Turn it off for metrics
+	// that grow without bound, such as counters. Nil means true.
+	EnableNovelty *bool `json:"enable_novelty,omitempty"`
 	// EnableSeasonal turns the seasonal detector on; it needs SeasonalPeriod.
 	EnableSeasonal bool `json:"enable_seasonal,omitempty"`
 	// SeasonalPeriod is the season's length in points, as a duration, or
@@ -187,6 +192,10 @@ func (c Config) WithDefaults() Config {
 	if c.EnablePattern == nil {
 		on := true
 		c.EnablePattern = &on
+	}
+	if c.EnableNovelty == nil {
+		on := true
+		c.EnableNovelty = &on
 	}
 	return c
 }

@@ -24,13 +24,36 @@ type candidate struct {
 // with defaultScoreThreshold (see docs/benchmarks.md).
 const strongScore = 0.75
 
-// decide applies the decision rule to an evaluated point: it is an anomaly
-// when its score reaches the score threshold, no alert of this metric is
-// cooling down, and at least one detector puts it outside its expected
-// range (|z| >= k). A score of at least strongScore (or the score threshold,
-// when that is higher) replaces the range test. The detector with the
-// largest |z| names the type and gives the expected range, deviation and
-// severity. A trend counts only on the point where its shift starts.
+// Alert-rate control: every anomaly raised by the score (not a novelty or
+// a shift record) raises the metric's score threshold by alertRateStep, and
+// the raise decays with a horizon of alertRateHorizon points. A metric that
+// keeps crossing the threshold, which happens every few thousand points in
+// a long series because the threshold is a quantile of its own history,
+// must then be more unusual to alert again. Both were chosen on the NAB
+// corpus (see docs/benchmarks.md).
+const (
+	alertRateStep    = 0.03
+	alertRateHorizon = 10000
+	// alertRateDecay is the factor applied to the count of score alerts at
+	// every point.
+	alertRateDecay = 1 - 1.0/alertRateHorizon
+)
+
+// decide applies the decision rule to an evaluated point. Unless an alert
+// of this metric is cooling down, the point is an anomaly when:
+//
+//   - it is a novelty, a value beyond every value seen before (see
+//     valueRange), with enable_novelty on;
+//   - or the shift detector's sum sets a record (see shiftState) and the
+//     score is at least shiftMinScore, or the sum of the volatility's shift
+//     detector sets a record and the score is at least
+//     volatilityShiftMinScore, with enable_trend on;
+//   - or its score reaches the score threshold, raised by alert-rate
+//     control, and at least one detector puts it outside its expected range
+//     (|z| >= k). A score of at least strongScore (or the score threshold,
+//     when that is higher) replaces the range test. The detector with the
+//     largest |z| names the type and gives the expected range, deviation
+//     and severity. A trend counts only on the point where its shift starts.
 func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) (bool, *Anomaly) {
 	st := &m.st
 	trendStarts := false
@@ -42,7 +65,17 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 		st.Cooldown--
 		return false, nil
 	}
-	if score < m.scoreThreshold {
+	if m.noveltyOn() && st.Range.Novel(x) {
+		return m.raise(m.noveltyAnomaly(ts, x, ev.statZ, score, ctx))
+	}
+	if ev.shift && score >= shiftMinScore && st.Shift.isRecord(ev.shiftUp, ev.shiftDown, st.N, m.cfg.BaselineWindow) {
+		return m.raise(m.shiftAnomaly(ts, x, ev, score, ctx))
+	}
+	if ev.volShift && score >= volatilityShiftMinScore &&
+		st.VolatilityShift.isRecord(ev.volShiftUp, ev.volShiftDown, st.N, m.cfg.BaselineWindow) {
+		return m.raise(m.volatilityShiftAnomaly(ts, x, ev, score, ctx))
+	}
+	if score < m.scoreThreshold+alertRateStep*st.ScoreAlerts {
 		return false, nil
 	}
 	best, ok := m.bestCandidate(ev, x, trendStarts, m.k)
@@ -52,10 +85,16 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	if !ok {
 		return false, nil
 	}
+	st.ScoreAlerts++
+	return m.raise(m.newAnomaly(ts, best, score, ctx))
+}
+
+// raise starts the cooldown and returns the decision for anomaly a.
+func (m *Model) raise(a *Anomaly) (bool, *Anomaly) {
 	if m.cfg.CooldownPoints > 0 {
-		st.Cooldown = m.cfg.CooldownPoints
+		m.st.Cooldown = m.cfg.CooldownPoints
 	}
-	return true, m.newAnomaly(ts, best, score, ctx)
+	return true, a
 }
 
 // bestCandidate returns the detector with the largest |z| among those with

@@ -3,6 +3,7 @@ package detect
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // flatAfterNoise returns n noisy points of mean 100 and standard deviation
@@ -18,7 +19,9 @@ func flatAfterNoise(n, flat int) []float64 {
 
 func TestModelStrongScoreWithoutRangeBreach(t *testing.T) {
 	const noise, flat = 1500, 100
-	m := newTestModel(t, Config{})
+	// With the trend detector on, the volatility's shift detector reports
+	// this calm first (see TestModelVolatilityShiftRecord).
+	m := newTestModel(t, Config{EnableTrend: new(false)})
 	results := feed(t, m, flatAfterNoise(noise, flat))
 
 	got := anomalyIndices(results)
@@ -42,5 +45,37 @@ func TestModelStrongScoreWithoutRangeBreach(t *testing.T) {
 	}
 	if !strings.Contains(a.Message, "recent behaviour scores") {
 		t.Errorf("message %q does not say that the score raised the alert", a.Message)
+	}
+}
+
+func TestAlertRateRaisesScoreThreshold(t *testing.T) {
+	m := newTestModel(t, Config{})
+	feed(t, m, noisy(8, 200, 100, 5))
+	ts, x := t0.Add(200*time.Minute), 200.0 // 20 standard deviations
+	ev := m.evaluate(ts.UnixNano(), x)
+
+	tests := []struct {
+		name   string
+		alerts float64
+		score  float64
+		want   bool
+	}{
+		{"no earlier alert", 0, 0.40, true},
+		{"three earlier alerts", 3, 0.40, false},
+		{"three earlier alerts, higher score", 3, 0.45, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m.st.Cooldown = 0
+			m.st.ScoreAlerts = tt.alerts
+			got, _ := m.decide(ts, x, &ev, tt.score, nil)
+			if got != tt.want {
+				t.Fatalf("score %.2f after %v score alerts (threshold %.2f): anomaly %v, want %v",
+					tt.score, tt.alerts, m.scoreThreshold+alertRateStep*tt.alerts, got, tt.want)
+			}
+			if got && m.st.ScoreAlerts != tt.alerts+1 {
+				t.Errorf("score alerts %v after the alert, want %v", m.st.ScoreAlerts, tt.alerts+1)
+			}
+		})
 	}
 }

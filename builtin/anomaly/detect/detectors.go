@@ -32,6 +32,16 @@ type evaluation struct {
 	trendZ  float64
 	trendMA float64
 
+	volatilityZ float64
+
+	// shift is set when the shift detector ran; shiftUp and shiftDown are
+	// its sums after this point. volShift and its sums are the same for
+	// the volatility's z-score.
+	shift                    bool
+	shiftUp, shiftDown       float64
+	volShift                 bool
+	volShiftUp, volShiftDown float64
+
 	// surprisals holds −ln of each available detector's tail probability.
 	surprisals [numComponents]float64
 	has        [numComponents]bool
@@ -52,6 +62,7 @@ func (m *Model) evaluate(ts int64, x float64) evaluation {
 	}
 	if z, ok := st.Volatility.Peek(x, m.cfg.MinBaselineSamples); ok {
 		ev.setZ(compVolatility, z)
+		ev.volatilityZ = z
 	}
 	if m.cfg.EnableSeasonal {
 		if mu, sd, ok := st.Seasonal.Expected(ts, st.N); ok {
@@ -64,6 +75,12 @@ func (m *Model) evaluate(ts int64, x float64) evaluation {
 		if ma, z, ok := st.Trend.Peek(&st.Points, x); ok {
 			ev.trend, ev.trendMA, ev.trendZ = true, ma, z
 			ev.setZ(compTrend, z)
+		}
+		ev.shift = true
+		ev.shiftUp, ev.shiftDown = st.Shift.next(ev.statZ)
+		if ev.has[compVolatility] {
+			ev.volShift = true
+			ev.volShiftUp, ev.volShiftDown = st.VolatilityShift.next(ev.volatilityZ)
 		}
 	}
 	if *m.cfg.EnablePattern && st.Pattern.Counts != nil {

@@ -18,11 +18,16 @@
 // graded against the metric's own history of it (see score.go), which gives
 // a score in [0, 1] that means the same for every metric.
 //
-// A point is an anomaly when its score reaches the score threshold, no alert
-// of the metric is cooling down, and a statistical, seasonal or trend
-// detector puts it outside its expected range by at least k standard
-// deviations, k = std_dev_threshold·(1.7 − sensitivity). A score of at least
-// 0.75 replaces the range test (see decide.go). SeverityFor grades
-// it by its deviation against k, and CollectiveSeverityFor grades a
-// collective anomaly by the share of metrics involved.
+// A point is an anomaly when no alert of the metric is cooling down and
+// either its score reaches the score threshold, raised after recent alerts
+// (alert-rate control), and a statistical, seasonal or trend detector puts
+// it outside its expected range by at least k standard deviations,
+// k = std_dev_threshold·(1.7 − sensitivity), or a score of at least 0.75
+// replaces the range test. Two more rules raise an anomaly without that
+// test: a novelty, a value beyond every value the metric has had (see
+// novelty.go), and a shift record, a CUSUM of the z-scores against the
+// baseline or of the volatility's z-scores higher than ever before (see
+// shift.go). decide.go has the whole rule. SeverityFor grades an anomaly by its deviation against k, and
+// CollectiveSeverityFor grades a collective anomaly by the share of metrics
+// involved.
 package detect

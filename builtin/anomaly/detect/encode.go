@@ -42,6 +42,12 @@ func UnmarshalModel(data []byte) (*Model, error) {
 	}
 	m := &Model{name: e.Name, st: e.State}
 	m.applyConfig(cfg)
+	if !m.st.Range.Set {
+		// Encodings from before the value range was kept: the retained
+		// points are the best estimate of the range, and without one every
+		// new value would be a novelty.
+		m.st.Range.seed(m.st.Points.CopyValues(nil))
+	}
 	return m, nil
 }
 
@@ -77,7 +83,7 @@ func (s *state) check(cfg Config) error {
 // and switches, the model keeps its state. When it changes the shape of the
 // state (retention, windows, seasonality), the model is rebuilt by replaying
 // its retained points into a new model, so history older than the
-// retention is lost.
+// retention is lost, apart from the range of values seen.
 func (m *Model) Reconfigure(cfg Config) error {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -94,6 +100,11 @@ func (m *Model) Reconfigure(cfg Config) error {
 	for i := 0; i < m.st.Points.Len; i++ {
 		ts, x := m.st.Points.At(i)
 		fresh.update(ts, x)
+	}
+	// The range of values seen does not depend on the config, and the
+	// retained points alone would narrow it.
+	if m.st.Range.Set {
+		fresh.st.Range = m.st.Range
 	}
 	*m = *fresh
 	return nil

@@ -49,3 +49,17 @@ func newTestModel(t testing.TB, cfg Config) *Model {
 	}
 	return m
 }
+
+// roundTrip encodes m and decodes the encoding into a new model.
+func roundTrip(t testing.TB, m *Model) *Model {
+	t.Helper()
+	data, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatalf("MarshalBinary: %v", err)
+	}
+	restored, err := UnmarshalModel(data)
+	if err != nil {
+		t.Fatalf("UnmarshalModel: %v", err)
+	}
+	return restored
+}

@@ -50,8 +50,16 @@ type state struct {
 	Local        localState
 	Volatility   volatilityState
 	Pattern      patternState
-	Score        scoreState
-	Cooldown     int
+	Range        valueRange
+	// Shift and VolatilityShift are the shift detectors of the baseline
+	// z-score and of the volatility's z-score.
+	Shift           shiftState
+	VolatilityShift shiftState
+	// ScoreAlerts is the decayed count of anomalies raised by the score,
+	// for alert-rate control.
+	ScoreAlerts float64
+	Score       scoreState
+	Cooldown    int
 }
 
 // stateVersion is the encoding version of state; Unmarshal rejects others.
@@ -117,6 +125,13 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 		ev := m.evaluate(tsNano, x)
 		res.Score = m.st.Score.Calibrate(ev.surprise)
 		res.IsAnomaly, res.Anomaly = m.decide(ts, x, &ev, res.Score, ctx)
+		m.st.ScoreAlerts *= alertRateDecay
+		if ev.shift {
+			m.st.Shift.commit(tsNano, m.st.N, ev.shiftUp, ev.shiftDown, res.IsAnomaly)
+		}
+		if ev.volShift {
+			m.st.VolatilityShift.commit(tsNano, m.st.N, ev.volShiftUp, ev.volShiftDown, res.IsAnomaly)
+		}
 	}
 	m.update(tsNano, x)
 	return res
@@ -137,6 +152,7 @@ func (m *Model) update(ts int64, x float64) {
 	st.N++
 	st.LastTime = ts
 	st.Points.Push(ts, x)
+	st.Range.Update(x)
 	st.Tracker.Update(x, m.robustSeed)
 	st.Trend.Update(&st.Points, x)
 	st.Local.Update(x)

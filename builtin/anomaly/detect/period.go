@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math"
 	"math/cmplx"
 
 	"gonum.org/v1/gonum/dsp/fourier"
@@ -16,13 +17,29 @@ const (
 	minPeriodProminence = 0.2
 	// minPeriodLag is the shortest period searched for.
 	minPeriodLag = 4
+	// basePeriodTolerance is how much lower than the highest peak the peak
+	// of a shorter lag may be and still be the base period, when the
+	// highest peak is at a multiple of that lag.
+	basePeriodTolerance = 0.05
+	// periodMultipleSlack is how far below the base period's peak a peak at
+	// three or more times its lag may be and still be chosen as the period.
+	periodMultipleSlack = 0.1
+	// periodMultipleLead is how far that peak must stand above the
+	// autocorrelation at every shorter multiple, which a plain repetition
+	// of the base period does not do.
+	periodMultipleLead = 0.05
 )
 
 // DetectPeriod returns the season of values in points, or 0 when there is
-// none: the lag between 4 and len(values)/2 with the highest peak of the
-// autocorrelation, provided that peak is at least 0.3 and the
-// autocorrelation dips at least 0.2 below it at a shorter lag. The
-// autocorrelation is computed with an FFT in O(n log n).
+// none. It looks for peaks of the autocorrelation at lags between 4 and
+// len(values)/2 that reach at least 0.3 and stand at least 0.2 above the
+// lowest autocorrelation at a shorter lag. The base period is the lag of
+// the highest peak, or the shortest lag it is a multiple of whose peak is
+// at most 0.05 lower. A peak at three or more times the base period
+// replaces it if it is at most 0.1 lower and 0.05 higher than at every
+// shorter multiple. The longest such lag is the period, so that a weekly
+// season is kept over the daily one it contains. The autocorrelation is
+// computed with an FFT in O(n log n).
 func DetectPeriod(values []float64) int {
 	n := len(values)
 	if n < 4*minPeriodLag {
@@ -32,19 +49,99 @@ func DetectPeriod(values []float64) int {
 	if acf == nil {
 		return 0
 	}
-	best, bestLag := minPeriodPeak, 0
+	// The biased estimate shrinks lag l by (n-l)/n, which hides long
+	// periods. Undo half of that shrinkage: the fully unbiased estimate is
+	// too noisy at long lags, where few pairs of points remain.
+	for lag := 1; lag < n; lag++ {
+		acf[lag] *= math.Sqrt(float64(n) / float64(n-lag))
+	}
+	peaks := periodPeaks(acf, n/2)
+	if len(peaks) == 0 {
+		return 0
+	}
+	base := basePeriod(acf, peaks)
+	period := base
+	for _, lag := range peaks {
+		if lag > period && acf[lag] >= acf[base]-periodMultipleSlack && leadsMultiples(acf, lag, base) {
+			period = lag
+		}
+	}
+	return period
+}
+
+// basePeriod returns the lag of the highest of peaks, or the shortest lag
+// that it is a multiple of whose peak is at most basePeriodTolerance lower:
+// noise can lift a multiple of the true period above it.
+func basePeriod(acf []float64, peaks []int) int {
+	best := peaks[0]
+	for _, lag := range peaks[1:] {
+		if acf[lag] > acf[best] {
+			best = lag
+		}
+	}
+	for _, lag := range peaks {
+		if multipleOf(best, lag) >= 2 && acf[lag] >= acf[best]-basePeriodTolerance {
+			return lag
+		}
+	}
+	return best
+}
+
+// leadsMultiples reports whether lag is three or more times base and its
+// autocorrelation exceeds that at every shorter multiple, from two times
+// base, by periodMultipleLead. A weekly season passes this test because the
+// days of the week differ, and a repeated daily season does not.
+func leadsMultiples(acf []float64, lag, base int) bool {
+	k := multipleOf(lag, base)
+	if k < 3 {
+		return false
+	}
+	for j := 2; j < k; j++ {
+		if acfNear(acf, j*base) > acf[lag]-periodMultipleLead {
+			return false
+		}
+	}
+	return true
+}
+
+// multipleOf returns k when lag is within 2% (at least one point) of k
+// times base, and 0 otherwise.
+func multipleOf(lag, base int) int {
+	k := int(math.Round(float64(lag) / float64(base)))
+	if k < 1 || math.Abs(float64(lag-k*base)) > math.Max(1, 0.02*float64(lag)) {
+		return 0
+	}
+	return k
+}
+
+// acfNear returns the highest autocorrelation within 2% (at least one
+// point) of lag.
+func acfNear(acf []float64, lag int) float64 {
+	slack := max(1, lag/50)
+	best := math.Inf(-1)
+	for l := max(1, lag-slack); l <= lag+slack && l < len(acf); l++ {
+		best = max(best, acf[l])
+	}
+	return best
+}
+
+// periodPeaks returns, in increasing order, the lags from minPeriodLag to
+// maxLag where acf has a local maximum of at least minPeriodPeak that is at
+// least minPeriodProminence above the lowest value at a shorter lag.
+func periodPeaks(acf []float64, maxLag int) []int {
+	var peaks []int
 	lowest := acf[1]
-	for lag := 2; lag <= n/2 && lag+1 < len(acf); lag++ {
+	for lag := 2; lag <= maxLag && lag+1 < len(acf); lag++ {
 		lowest = min(lowest, acf[lag-1])
 		v := acf[lag]
 		if lag < minPeriodLag || v < acf[lag-1] || v < acf[lag+1] {
 			continue
 		}
-		if v > best && v-lowest >= minPeriodProminence {
-			best, bestLag = v, lag
+		if v >= minPeriodPeak && v-lowest >= minPeriodProminence {
+			peaks = append(peaks, lag)
 		}
 	}
-	return bestLag
+	return peaks
 }
 
 // autocorrelation returns the biased autocorrelation of values for lags 0

@@ -93,6 +93,20 @@ func TestReconfigure(t *testing.T) {
 	}
 }
 
+func TestReconfigureKeepsValueRange(t *testing.T) {
+	values := noisy(24, 200, 0, 1)
+	values[10] = 50 // long gone from the 64 retained points
+	m := newTestModel(t, Config{RetentionPoints: 64})
+	feed(t, m, values)
+	seen := m.st.Range
+	if err := m.Reconfigure(Config{RetentionPoints: 32}); err != nil {
+		t.Fatalf("Reconfigure retention: %v", err)
+	}
+	if m.st.Range != seen {
+		t.Errorf("value range %+v after the rebuild, want %+v kept", m.st.Range, seen)
+	}
+}
+
 func TestCloneIsIndependent(t *testing.T) {
 	m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: SeasonalPeriod{Points: 10}})
 	feed(t, m, noisy(23, 200, 0, 1))

@@ -27,10 +27,14 @@ func (v *volatilityState) Peek(x float64, minSamples int) (float64, bool) {
 	if !v.Has || v.Long.N < int64(minSamples) {
 		return 0, false
 	}
-	alpha := 1 / v.Short.Horizon
-	next := v.Short.Mean + alpha*(math.Abs(x-v.Prev)-v.Short.Mean)
 	sd := math.Max(v.Long.StdDev(), spreadFloor(v.Long.Mean))
-	return (next - v.Long.Mean) / sd, true
+	return (v.next(x) - v.Long.Mean) / sd, true
+}
+
+// next returns the short-run mean absolute change that x would make.
+func (v *volatilityState) next(x float64) float64 {
+	alpha := 1 / v.Short.Horizon
+	return v.Short.Mean + alpha*(math.Abs(x-v.Prev)-v.Short.Mean)
 }
 
 // Update adds x.

@@ -156,6 +156,28 @@ func TestDetectPeriod(t *testing.T) {
 	}
 }
 
+func TestDetectPeriodPrefersWeekOverDay(t *testing.T) {
+	// Four weeks and a bit, hourly: a daily wave, and weekends lower.
+	noise := noisy(53, 24*7*4+100, 0, 0.3)
+	week := make([]float64, len(noise))
+	for i := range week {
+		week[i] = math.Sin(2*math.Pi*float64(i)/24) + noise[i]
+		if day := i / 24 % 7; day >= 5 {
+			week[i] -= 1.5
+		}
+	}
+	if got := DetectPeriod(week); got < 167 || got > 169 {
+		t.Errorf("DetectPeriod with weekends = %d, want 168", got)
+	}
+	// Without weekends the week is only seven days and the day wins.
+	for i := range week {
+		week[i] = math.Sin(2*math.Pi*float64(i)/24) + noise[i]
+	}
+	if got := DetectPeriod(week); got < 23 || got > 25 {
+		t.Errorf("DetectPeriod of a daily wave = %d, want 24", got)
+	}
+}
+
 func TestSeasonalAutoPeriod(t *testing.T) {
 	m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: SeasonalPeriod{Auto: true}, RetentionPoints: 256})
 	// 300 points: the period is found at point 256, so most retained points
