@@ -41,6 +41,18 @@ import (
 // beyond it get a goroutine of their own, as without workers.
 const apiStreamWorkers = 32
 
+// apiStreamWindowBytes and apiConnWindowBytes are the static HTTP/2 flow
+// control windows of the API server, per call and for the whole
+// connection. A static window turns off grpc-go's estimate of the
+// bandwidth-delay product. That estimate follows a request with a window
+// update and a ping that the client must acknowledge, which costs a read
+// and a write on each side when calls come one at a time. 16 MiB is the
+// largest window that the estimate grows to in grpc-go 1.85.
+const (
+	apiStreamWindowBytes = 16 << 20
+	apiConnWindowBytes   = 16 << 20
+)
+
 // DefaultPluginEnv lists the environment variables plugins receive.
 var DefaultPluginEnv = []string{"PATH", "HOME", "TMPDIR", "TZ", "LANG", "LC_ALL", "KUBECONFIG"}
 
@@ -157,6 +169,8 @@ func Run(ctx context.Context, opts Options) error {
 	server := grpc.NewServer(
 		grpc.Creds(auth.TransportCredentials()),
 		grpc.NumStreamWorkers(apiStreamWorkers),
+		grpc.StaticStreamWindowSize(apiStreamWindowBytes),
+		grpc.StaticConnWindowSize(apiConnWindowBytes),
 		grpc.MaxRecvMsgSize(sdk.MaxMessageBytes),
 		grpc.MaxSendMsgSize(sdk.MaxMessageBytes),
 		grpc.ChainUnaryInterceptor(authn.UnaryInterceptor()),

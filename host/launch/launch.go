@@ -22,6 +22,20 @@ import (
 	"github.com/mockforge/mockforged/sdk"
 )
 
+// streamWindowBytes and connWindowBytes are the static HTTP/2 flow control
+// windows of the daemon's side of a plugin connection, per call and for the
+// whole connection. A static window turns off grpc-go's estimate of the
+// bandwidth-delay product. That estimate follows a response with a window
+// update and a ping that the plugin must acknowledge, which costs about one
+// more read and write per call in each process when calls come one at a
+// time. The plugin's side sets the same windows in package sdk. 16 MiB is
+// the largest window that the estimate grows to in grpc-go 1.85, so large
+// messages wait for window updates no more often than with the estimate.
+const (
+	streamWindowBytes = 16 << 20
+	connWindowBytes   = 16 << 20
+)
+
 // SupportedProtocolVersions lists the plugin protocol versions the daemon
 // speaks.
 var SupportedProtocolVersions = []int{sdk.ProtocolVersion}
@@ -98,10 +112,14 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		Stderr:           newStderrLogger(log),
 		SyncStdout:       newLineLogger(log, "stdout"),
 		SyncStderr:       newLineLogger(log, "stderr"),
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes),
-			grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes),
-		)},
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithDefaultCallOptions(
+				grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes),
+				grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes),
+			),
+			grpc.WithStaticStreamWindowSize(streamWindowBytes),
+			grpc.WithStaticConnWindowSize(connWindowBytes),
+		},
 	})
 	p, err := connect(ctx, client, cp, cfg, log)
 	if err != nil {
