@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +22,14 @@ type Audit struct {
 	// partial is set while the output ends with an unfinished record that
 	// could not be removed.
 	partial bool
+	// buf is the encoding buffer of the last line, kept for the next.
+	buf []byte
 }
+
+// maxKeptLineBuffer is the largest encoding buffer that Audit keeps for
+// the next line, so that one record with a long error message does not pin
+// its memory.
+const maxKeptLineBuffer = 16 << 10
 
 // truncater is the part of *os.File that removes an unfinished record.
 type truncater interface {
@@ -89,15 +95,19 @@ func (a *Audit) write(call *Call) error {
 		rec.Outcome = "failure"
 		rec.Error = call.FailureMessage()
 	}
-	line, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encode audit record: %w", err)
-	}
-	line = append(line, '\n')
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.partial {
-		line = append([]byte{'\n'}, line...)
+	// The line is encoded into a buffer reused from call to call. Its
+	// first byte is a newline, written only after an unfinished record.
+	line, err := appendAuditLine(append(a.buf[:0], '\n'), &rec)
+	if err != nil {
+		return err
+	}
+	if cap(line) <= maxKeptLineBuffer {
+		a.buf = line
+	}
+	if !a.partial {
+		line = line[1:]
 	}
 	n, err := a.w.Write(line)
 	if err != nil {
