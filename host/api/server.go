@@ -192,8 +192,12 @@ func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (resp *
 			return nil, status.Errorf(codes.InvalidArgument, "timeout %s is not positive; give a duration such as 5s", timeout)
 		}
 	}
+	// The call gets a deadline of its own unless the caller's comes first.
+	ownDeadline := true
 	if deadline, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(deadline))
+		if left := time.Until(deadline); left <= timeout {
+			timeout, ownDeadline = left, false
+		}
 	}
 	tenantID, err := s.auth.ResolveTenant(ctx, req.TenantId)
 	if err != nil {
@@ -211,8 +215,11 @@ func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (resp *
 	}
 	defer release()
 	call.tenantID = tenantID
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	if ownDeadline {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 
 	preq := &pluginv1.ExecuteRequest{
 		TenantId:       tenantID,
@@ -220,7 +227,7 @@ func (s *Server) Execute(ctx context.Context, req *apiv1.ExecuteRequest) (resp *
 		ExecutionId:    req.ExecutionId,
 		RequestId:      req.RequestId,
 		ParametersJson: params,
-		Metadata:       map[string]string{},
+		Metadata:       make(map[string]string, len(req.Metadata)+1),
 	}
 	for k, v := range req.Metadata {
 		preq.Metadata[k] = v

@@ -123,7 +123,10 @@ func (r *Registry) acquire(id string, requireReady bool) (*instance, func(), err
 // chainFor builds the hook chain of a call to inst: the host's hooks, then
 // the hook plugins sorted by id, then inst's own hooks.
 func (r *Registry) chainFor(inst *instance) (hooks.Chain, func()) {
-	chain := append(hooks.Chain{}, r.opts.HostHooks...)
+	// The capacity limit makes the first append copy the host's hooks, so
+	// that a call without hook plugins shares them without a copy.
+	host := r.opts.HostHooks
+	chain := host[:len(host):len(host)]
 	var releases []func()
 	for _, id := range r.hookPluginIDs(inst.id) {
 		h, release, err := r.acquire(id, true)
@@ -136,12 +139,17 @@ func (r *Registry) chainFor(inst *instance) (hooks.Chain, func()) {
 	if inst.proc.Info.GetHasHooks() {
 		chain = append(chain, &hooks.PluginHook{ID: inst.id, RPC: inst.proc.RPC})
 	}
+	if len(releases) == 0 {
+		return chain, releaseNothing
+	}
 	return chain, func() {
 		for _, release := range releases {
 			release()
 		}
 	}
 }
+
+func releaseNothing() {}
 
 // hookPluginIDs lists the serving plugins with the hook capability and
 // hooks, except exclude, sorted by id.
