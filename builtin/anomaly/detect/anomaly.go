@@ -25,6 +25,16 @@ const (
 	TypeCollective Type = "collective_anomaly"
 )
 
+// Statistics that an anomaly can report besides the observed value.
+const (
+	// StatisticMovingAverage is the mean of the last moving_average_window
+	// points, which a trend anomaly tests.
+	StatisticMovingAverage = "moving_average"
+	// StatisticMeanAbsoluteChange is the short-run mean absolute change
+	// between consecutive points, which a change of volatility tests.
+	StatisticMeanAbsoluteChange = "mean_absolute_change"
+)
+
 // Severity grades an anomaly.
 type Severity string
 
@@ -96,13 +106,22 @@ type Anomaly struct {
 	// Start is the first point of a trend shift, or the bucket's start for a
 	// collective anomaly; zero for other types.
 	Start time.Time `json:"start,omitzero"`
-	// Value is the observed value (the moving average for a trend anomaly,
-	// the number of anomalous metrics for a collective one).
+	// Value is the observed value of the point (for a collective anomaly,
+	// the number of anomalous metrics).
 	Value float64 `json:"value"`
-	// Expected is the range the value was tested against.
+	// Statistic names the statistic that Expected and Deviation describe
+	// when it is not Value itself: StatisticMovingAverage or
+	// StatisticMeanAbsoluteChange. Empty when Value was tested.
+	Statistic string `json:"statistic,omitempty"`
+	// StatisticValue is the value of Statistic at the point; nil when
+	// Statistic is empty.
+	StatisticValue *float64 `json:"statistic_value,omitempty"`
+	// Expected is the range that Value, or Statistic when it is set, was
+	// tested against.
 	Expected Range `json:"expected_range"`
 	// Deviation is the distance from the baseline in standard deviations of
-	// the tested statistic (for a collective anomaly, the share of metrics).
+	// the tested statistic (for a collective anomaly, the share of metrics),
+	// capped at MaxDeviation.
 	Deviation float64 `json:"deviation_score"`
 	// Score is the calibrated anomaly score of the point, in [0, 1].
 	Score    float64  `json:"anomaly_score"`

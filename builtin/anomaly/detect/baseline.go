@@ -46,9 +46,10 @@ func (b Baseline) ZScore(x float64) float64 {
 	return stat.StdScore(x, b.Center, b.scale())
 }
 
-// ExpectedRange returns Center ± k·Scale.
+// ExpectedRange returns Center ± k·Scale, with Scale floored as in ZScore,
+// so that a value outside the range has |z| > k.
 func (b Baseline) ExpectedRange(k float64) Range {
-	return Range{Lower: b.Center - k*b.Scale, Upper: b.Center + k*b.Scale}
+	return Range{Lower: b.Center - k*b.scale(), Upper: b.Center + k*b.scale()}
 }
 
 // baselineTracker keeps the incremental statistics behind the baseline:

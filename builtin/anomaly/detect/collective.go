@@ -28,8 +28,12 @@ type CollectiveOptions struct {
 // look-back. Metrics count once per bucket however many of their points are
 // anomalous. The severity grows with the share of the given metrics that
 // are anomalous (CollectiveSeverityFor). Metrics with too few samples count
-// as not anomalous. Anomalies are returned oldest bucket first.
+// as not anomalous. Models are counted by metric name: a model whose name
+// an earlier one has is left out, so a metric listed twice counts once in
+// the share and toward MinMetrics. Anomalies are returned oldest bucket
+// first.
 func DetectCollective(models []*Model, opts CollectiveOptions) ([]Anomaly, error) {
+	models = uniqueByName(models)
 	if err := opts.validate(len(models)); err != nil {
 		return nil, err
 	}
@@ -61,10 +65,23 @@ func DetectCollective(models []*Model, opts CollectiveOptions) ([]Anomaly, error
 	return collectiveAnomalies(buckets, len(models), opts), nil
 }
 
+// uniqueByName returns models without those whose name an earlier one has.
+func uniqueByName(models []*Model) []*Model {
+	seen := make(map[string]bool, len(models))
+	out := make([]*Model, 0, len(models))
+	for _, m := range models {
+		if !seen[m.name] {
+			seen[m.name] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (o CollectiveOptions) validate(metrics int) error {
 	switch {
 	case metrics < 2:
-		return fmt.Errorf("collective detection needs at least 2 metrics, got %d", metrics)
+		return fmt.Errorf("collective detection needs at least 2 distinct metrics, got %d", metrics)
 	case o.Lookback <= 0:
 		return fmt.Errorf("invalid look-back %s: must be positive", o.Lookback)
 	case o.Bucket <= 0:

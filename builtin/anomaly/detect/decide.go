@@ -14,6 +14,13 @@ type candidate struct {
 	value    float64
 	expected Range
 	start    time.Time
+	// statistic names what z and expected describe when that is not value
+	// (one of the Statistic constants); statisticValue is its value.
+	statistic      string
+	statisticValue float64
+	// constant is set when the spread behind z was floored because the
+	// metric had been constant.
+	constant bool
 }
 
 // strongScore is the score at which a point is an anomaly even though no
@@ -23,6 +30,14 @@ type candidate struct {
 // the range test alone misses. It was chosen on the NAB corpus together
 // with defaultScoreThreshold (see docs/benchmarks.md).
 const strongScore = 0.75
+
+// seasonalAlone is the multiple of k at which a seasonal z-score makes an
+// anomaly whatever the score. The score averages the last scoreRecent
+// points, which dilutes a single spike. In a seasonal metric the other
+// detectors also raise the score's history at every change of phase. So a
+// spike far outside its phase's range can stay below the score threshold. Lower multiples (3 to 7) add false positives on the NAB
+// corpus (see docs/benchmarks.md).
+const seasonalAlone = 8
 
 // Alert-rate control: every anomaly raised by the score (not a novelty or
 // a shift record) raises the metric's score threshold by alertRateStep, and
@@ -39,11 +54,13 @@ const (
 	alertRateDecay = 1 - 1.0/alertRateHorizon
 )
 
-// decide applies the decision rule to an evaluated point. Unless an alert
+// decide applies the decision rule to an evaluated point. A point without
+// a score (scored false) is never an anomaly. Otherwise, unless an alert
 // of this metric is cooling down, the point is an anomaly when:
 //
 //   - it is a novelty, a value beyond every value seen before (see
 //     valueRange), with enable_novelty on;
+//   - or its seasonal z-score is at least seasonalAlone·k;
 //   - or the shift detector's sum sets a record (see shiftState) and the
 //     score is at least shiftMinScore, or the sum of the volatility's shift
 //     detector sets a record and the score is at least
@@ -54,12 +71,15 @@ const (
 //     when that is higher) replaces the range test. The detector with the
 //     largest |z| names the type and gives the expected range, deviation
 //     and severity. A trend counts only on the point where its shift starts.
-func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) (bool, *Anomaly) {
+func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, scored bool, ctx map[string]string) (bool, *Anomaly) {
 	st := &m.st
 	trendStarts := false
 	if ev.trend {
 		st.Trend.trackRun(ts.UnixNano(), x, st.Trend.Stats.Mean)
 		trendStarts = st.Trend.step(ev.trendZ, m.k)
+	}
+	if !scored {
+		return false, nil
 	}
 	if st.Cooldown > 0 {
 		st.Cooldown--
@@ -67,6 +87,9 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	}
 	if m.noveltyOn() && st.Range.Novel(x) {
 		return m.raise(m.noveltyAnomaly(ts, x, ev.statZ, score, ctx))
+	}
+	if ev.seasonal && math.Abs(ev.seasonalZ) >= seasonalAlone*m.k {
+		return m.raise(m.newAnomaly(ts, rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k), score, ctx))
 	}
 	if ev.shift && score >= shiftMinScore && st.Shift.isRecord(ev.shiftUp, ev.shiftDown, st.N, m.cfg.BaselineWindow) {
 		return m.raise(m.shiftAnomaly(ts, x, ev, score, ctx))
@@ -108,21 +131,20 @@ func (m *Model) bestCandidate(ev *evaluation, x float64, trendStarts bool, minZ 
 			best, found = c, true
 		}
 	}
-	consider(candidate{typ: TypeStatistical, z: ev.statZ, value: x, expected: m.st.Baseline.ExpectedRange(k)})
+	b := m.st.Baseline
+	consider(rangeCandidate(TypeStatistical, x, b.Center, b.scale(), k))
 	// A jump away from the recent level is a statistical outlier too, tested
 	// against the local level and spread.
 	if ev.local {
-		consider(candidate{typ: TypeStatistical, z: ev.localZ, value: x,
-			expected: Range{Lower: ev.localMu - k*ev.localSd, Upper: ev.localMu + k*ev.localSd}})
+		consider(rangeCandidate(TypeStatistical, x, ev.localMu, ev.localSd, k))
 	}
 	if ev.seasonal {
-		consider(candidate{typ: TypeSeasonal, z: ev.seasonalZ, value: x,
-			expected: Range{Lower: ev.seasonMu - k*ev.seasonSd, Upper: ev.seasonMu + k*ev.seasonSd}})
+		consider(rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, k))
 	}
 	if trendStarts && m.trendSignificant(ev.trendMA) {
 		t := &m.st.Trend
-		sd := t.Stats.StdDev()
-		consider(candidate{typ: TypeTrend, z: ev.trendZ, value: ev.trendMA,
+		sd := max(t.Stats.StdDev(), spreadFloor(t.Stats.Mean))
+		consider(candidate{typ: TypeTrend, z: ev.trendZ, value: x, statistic: StatisticMovingAverage, statisticValue: ev.trendMA,
 			expected: Range{Lower: t.Stats.Mean - k*sd, Upper: t.Stats.Mean + k*sd},
 			start:    time.Unix(0, t.RunStart).UTC()})
 	}
@@ -141,7 +163,7 @@ func (m *Model) trendSignificant(ma float64) bool {
 
 // newAnomaly builds the anomaly of candidate c for the point at ts.
 func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[string]string) *Anomaly {
-	dev := math.Abs(c.z)
+	dev := min(math.Abs(c.z), MaxDeviation)
 	a := &Anomaly{
 		ID:        NewID(),
 		Metric:    m.name,
@@ -155,7 +177,11 @@ func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[str
 		Type:      c.typ,
 		Context:   copyContext(ctx),
 	}
-	a.Message = describe(a, c.z)
+	if c.statistic != "" {
+		a.Statistic = c.statistic
+		a.StatisticValue = &c.statisticValue
+	}
+	a.Message = describe(a, c)
 	if dev < m.k {
 		a.Message += fmt.Sprintf(", but its recent behaviour scores %.2f (at least %.2f is anomalous without an out-of-range value)",
 			score, max(strongScore, m.scoreThreshold))
@@ -163,25 +189,46 @@ func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[str
 	return a
 }
 
-// describe returns the one-line message of a point anomaly.
-func describe(a *Anomaly, z float64) string {
-	side := "above"
-	if z < 0 {
-		side = "below"
-	}
-	subject := map[Type]string{
-		TypeStatistical: "value",
-		TypeSeasonal:    "value",
-		TypeTrend:       "moving average",
-	}[a.Type]
+// MaxDeviation caps an anomaly's deviation_score. A metric that has been
+// constant has a spread of almost zero, and any change of it would be
+// trillions of standard deviations away.
+const MaxDeviation = 1000
+
+// rangeCandidate returns the candidate of x tested against the range
+// mu ± k·sd.
+func rangeCandidate(typ Type, x, mu, sd, k float64) candidate {
+	return candidate{typ: typ, z: (x - mu) / sd, value: x,
+		expected: Range{Lower: mu - k*sd, Upper: mu + k*sd},
+		constant: sd <= spreadFloor(mu)*(1+1e-9)}
+}
+
+// describe returns the one-line message of the anomaly a of candidate c.
+func describe(a *Anomaly, c candidate) string {
+	prefix := fmt.Sprintf("%s severity %s on %s: ", a.Severity, a.Type, a.Metric)
 	against := map[Type]string{
 		TypeStatistical: "its baseline",
 		TypeSeasonal:    "the baseline of its seasonal phase",
 		TypeTrend:       "its usual level",
 	}[a.Type]
-	return fmt.Sprintf("%s severity %s on %s: %s %s is %.1f standard deviations %s %s (expected %s to %s)",
-		a.Severity, a.Type, a.Metric, subject, formatValue(a.Value), a.Deviation, side, against,
-		formatValue(a.Expected.Lower), formatValue(a.Expected.Upper))
+	center := (a.Expected.Lower + a.Expected.Upper) / 2
+	if c.constant {
+		return prefix + fmt.Sprintf("value %s differs from %s, where %s had been constant",
+			formatValue(a.Value), formatValue(center), against)
+	}
+	side := "above"
+	if c.z < 0 {
+		side = "below"
+	}
+	subject := "value " + formatValue(a.Value)
+	if c.statistic == StatisticMovingAverage {
+		subject = fmt.Sprintf("at value %s, the moving average %s", formatValue(a.Value), formatValue(c.statisticValue))
+	}
+	deviation := fmt.Sprintf("%.1f standard deviations", a.Deviation)
+	if a.Deviation >= MaxDeviation {
+		deviation = fmt.Sprintf("more than %d standard deviations", MaxDeviation)
+	}
+	return prefix + fmt.Sprintf("%s is %s %s %s (expected %s to %s)",
+		subject, deviation, side, against, formatValue(a.Expected.Lower), formatValue(a.Expected.Upper))
 }
 
 func formatValue(v float64) string {

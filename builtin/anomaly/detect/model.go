@@ -14,7 +14,8 @@ type Point struct {
 // Result is the outcome of observing one point.
 type Result struct {
 	// Score is the calibrated anomaly score in [0, 1]; 0 until the baseline
-	// is ready.
+	// is ready and for the first scoreRecent (8) points after that, which
+	// are not decided on.
 	Score float64
 	// IsAnomaly is the decision; Anomaly describes it when it is true.
 	IsAnomaly bool
@@ -22,11 +23,13 @@ type Result struct {
 }
 
 // Model is the streaming model of one metric. Observe updates it in O(1)
-// time per point, apart from the period detection of seasonal_period "auto",
-// which runs an FFT over the retained points once every 4·retention_points
-// points until a period is found. Its memory is bounded by the retention
-// and, with seasonality, the number of phases. A Model is not safe for
-// concurrent use.
+// time per point, apart from the period detection of seasonal_period
+// "auto". That computes the autocorrelation of the retained points (by FFT,
+// in O(r log r) for r retained points) at the retention_points-th point
+// and then every 4·retention_points points, for as long as the model runs,
+// and re-seeds the phases from the retained points when the period
+// changes. Its memory is bounded by the retention and, with seasonality,
+// the number of phases. A Model is not safe for concurrent use.
 type Model struct {
 	name           string
 	cfg            Config
@@ -123,11 +126,13 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 	var res Result
 	if m.ready() {
 		ev := m.evaluate(tsNano, x)
-		res.Score = m.st.Score.Calibrate(ev.surprise)
-		res.IsAnomaly, res.Anomaly = m.decide(ts, x, &ev, res.Score, ctx)
+		score, scored := m.st.Score.Calibrate(ev.surprise)
+		res.Score = score
+		res.IsAnomaly, res.Anomaly = m.decide(ts, x, &ev, score, scored, ctx)
 		m.st.ScoreAlerts *= alertRateDecay
 		if ev.shift {
 			m.st.Shift.commit(tsNano, m.st.N, ev.shiftUp, ev.shiftDown, res.IsAnomaly)
+			m.st.Shift.settle(m.levelZ(&ev))
 		}
 		if ev.volShift {
 			m.st.VolatilityShift.commit(tsNano, m.st.N, ev.volShiftUp, ev.volShiftDown, res.IsAnomaly)

@@ -140,8 +140,18 @@ func TestModelFlatSeries(t *testing.T) {
 	if !res.IsAnomaly {
 		t.Fatal("a different value after a constant series is not an anomaly")
 	}
-	if res.Anomaly.Severity != SeverityCritical {
-		t.Errorf("severity %s, want critical for any change of a zero-variance metric", res.Anomaly.Severity)
+	a := res.Anomaly
+	if a.Severity != SeverityCritical {
+		t.Errorf("severity %s, want critical for any change of a zero-variance metric", a.Severity)
+	}
+	if a.Deviation != MaxDeviation {
+		t.Errorf("deviation %v, want the cap %d for a change of a constant metric", a.Deviation, MaxDeviation)
+	}
+	if a.Expected.Lower > 42 || a.Expected.Upper < 42 || a.Expected.Upper-a.Expected.Lower > 1e-3 {
+		t.Errorf("expected range %v to %v, want a narrow range around the constant 42", a.Expected.Lower, a.Expected.Upper)
+	}
+	if !strings.Contains(a.Message, "differs from 42") || !strings.Contains(a.Message, "had been constant") {
+		t.Errorf("message %q, want the constant value and no count of standard deviations", a.Message)
 	}
 }
 

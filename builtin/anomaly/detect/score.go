@@ -67,8 +67,12 @@ func surprisal(p float64) float64 {
 	return math.Min(-math.Log(p), maxSurprisal)
 }
 
-// Calibrate adds a point's surprisal and returns the point's score.
-func (s *scoreState) Calibrate(surprise float64) float64 {
+// Calibrate adds a point's surprisal and returns the point's score. ok is
+// false, and the score 0, until scoreRecent points have been added: the
+// mean of fewer points spreads wider than the full means of the history,
+// so an ordinary point would look rare. Those partial means stay out of
+// the history.
+func (s *scoreState) Calibrate(surprise float64) (score float64, ok bool) {
 	if s.Filled == len(s.Recent) {
 		s.Sum -= s.Recent[s.Pos]
 	} else {
@@ -78,13 +82,15 @@ func (s *scoreState) Calibrate(surprise float64) float64 {
 	s.Sum += surprise
 	s.Pos = (s.Pos + 1) % len(s.Recent)
 
+	if s.Filled < len(s.Recent) {
+		return 0, false
+	}
 	recent := s.Sum / float64(s.Filled)
-	score := 0.0
 	if s.Hist.Total > 0 {
 		score = scoreFromTail(s.Hist.Tail(recent))
 	}
 	s.Hist.Add(recent)
-	return score
+	return score, true
 }
 
 // scoreFromTail maps a tail probability to [0, 1] on a log scale.

@@ -25,9 +25,22 @@ type seasonalState struct {
 	// FirstN is the point count at which the current period took effect;
 	// point phases count from it.
 	FirstN int64
+	// PrevTime is the timestamp of the newest point, in Unix nanoseconds,
+	// and Step the mean time between points, in nanoseconds.
+	PrevTime int64
+	Step     float64
 }
 
-// seasonalCycleHorizon is the horizon, in cycles, of each phase's mean.
+// stepHorizon is the horizon, in points, of the mean time between points.
+const stepHorizon = 100
+
+// seasonalClip bounds, in spreads of the residual, how far one point can
+// pull the mean of its phase.
+const seasonalClip = 3
+
+// seasonalCycleHorizon is the horizon, in cycles, of each phase's mean. A
+// phase that gets several points per cycle (a duration period) weighs each
+// by the share of its cycle.
 const seasonalCycleHorizon = 6
 
 // minPhaseSamples is the number of cycles a phase needs before it is used.
@@ -102,13 +115,47 @@ func (s *seasonalState) Update(ts int64, x float64, n int64, points *ring, cfg C
 	if !s.known() {
 		return
 	}
+	s.trackStep(ts)
 	ph := s.phase(ts, n-1)
+	resid := x - s.Means[ph]
+	// An outlier moves its phase's mean as if it were seasonalClip spreads
+	// from it, so that one spike cannot shift the range of its phase for
+	// the next cycles. The residual spread takes the full residual, as
+	// clipping it would shrink the spread of every phase.
+	step := resid
+	if _, sd, ok := s.Expected(ts, n-1); ok {
+		step = max(-seasonalClip*sd, min(seasonalClip*sd, resid))
+	}
 	if s.Counts[ph] > 0 {
-		s.Residual.Update(x - s.Means[ph])
+		s.Residual.Update(resid)
 	}
 	s.Counts[ph]++
-	alpha := math.Max(1/float64(s.Counts[ph]), 1.0/seasonalCycleHorizon)
-	s.Means[ph] += alpha * (x - s.Means[ph])
+	alpha := math.Max(1/float64(s.Counts[ph]), 1/(seasonalCycleHorizon*s.pointsPerCycle()))
+	s.Means[ph] += alpha * step
+}
+
+// trackStep follows the mean time between points, from which a duration
+// period's points per phase and cycle are estimated.
+func (s *seasonalState) trackStep(ts int64) {
+	if s.PrevTime != 0 && ts > s.PrevTime {
+		gap := float64(ts - s.PrevTime)
+		if s.Step == 0 {
+			s.Step = gap
+		} else {
+			s.Step += (gap - s.Step) / stepHorizon
+		}
+	}
+	s.PrevTime = ts
+}
+
+// pointsPerCycle returns the number of points that a phase gets in one
+// cycle: 1 for a period in points, and for a duration period the phase's
+// length over the mean time between points.
+func (s *seasonalState) pointsPerCycle() float64 {
+	if s.PeriodNanos == 0 || s.Step <= 0 {
+		return 1
+	}
+	return max(1, float64(s.PeriodNanos)/(float64(s.Phases)*s.Step))
 }
 
 // search detects the period from the retained points and, when it finds

@@ -30,17 +30,24 @@ const (
 // point's z-score against the baseline, or the volatility's z-score. It
 // catches level shifts and drifts, or lasting changes of volatility, that
 // are too small or too slow for the other detectors, because their
-// baselines follow them. A record, a sum higher than any the metric has had, means
-// that the values have stayed away from the baseline longer or further
-// than ever before. Both sums restart from zero after every alert, so a
-// shift that lasts makes a new record only once it has built up as much
-// again.
+// baselines follow them. A record, a sum higher than any the metric has
+// had, means that the values have stayed away from the baseline longer or
+// further than ever before.
+//
+// An alert, whichever detector raised it, reports the excursion that each
+// positive sum is making: that sum keeps running, and counts toward the
+// record, but it makes no alert of its own until the excursion ends. So
+// one shift is reported once even when its sum keeps growing through the
+// cooldown and beyond.
 type shiftState struct {
 	// Up and Down are the upper and lower sums.
 	Up, Down float64
 	// UpStart and DownStart are the timestamps, in Unix nanoseconds, at
 	// which each sum last rose from zero.
 	UpStart, DownStart int64
+	// UpReported and DownReported are set while the excursion of each sum
+	// has been reported by an alert.
+	UpReported, DownReported bool
 	// Record is the highest sum so far.
 	Record float64
 	// From is the point count at the first sum; 0 before it, and in a model
@@ -55,16 +62,14 @@ func (s *shiftState) next(z float64) (up, down float64) {
 }
 
 // commit stores the sums of the n-th point, at ts, and updates the record.
-// An alert on the point restarts both sums from zero.
+// An alert on the point, whichever detector raised it, marks the
+// excursion of each positive sum reported. A reported excursion ends when
+// its sum returns to zero (or, for the level, see settle).
 func (s *shiftState) commit(ts, n int64, up, down float64, alerted bool) {
 	if s.From == 0 {
 		s.From = n
 	}
 	s.Record = max(s.Record, up, down)
-	if alerted {
-		s.Up, s.Down = 0, 0
-		return
-	}
 	if s.Up == 0 && up > 0 {
 		s.UpStart = ts
 	}
@@ -72,19 +77,42 @@ func (s *shiftState) commit(ts, n int64, up, down float64, alerted bool) {
 		s.DownStart = ts
 	}
 	s.Up, s.Down = up, down
+	s.UpReported = up > 0 && (s.UpReported || alerted)
+	s.DownReported = down > 0 && (s.DownReported || alerted)
+}
+
+// settle ends a reported excursion once the recent level, a z-score
+// against the baseline, is back within shiftDrift of zero on its side: the
+// shift is over, or the baseline has absorbed it. Its sum restarts from
+// zero. Without this a shift's sum, built up over hundreds of points,
+// would take as long again to return to zero, and would mask the next
+// shift on its side.
+func (s *shiftState) settle(level float64) {
+	if s.UpReported && level < shiftDrift {
+		s.Up, s.UpReported = 0, false
+	}
+	if s.DownReported && level > -shiftDrift {
+		s.Down, s.DownReported = 0, false
+	}
 }
 
 // isRecord reports whether sums up and down of the n-th point beat the
-// record. Records count only once the sums have run for warmup points, as
-// a young record is easy to beat.
+// record, leaving out a sum whose excursion has been reported. Records
+// count only once the sums have run for warmup points, as a young record
+// is easy to beat.
 func (s *shiftState) isRecord(up, down float64, n int64, warmup int) bool {
-	return s.From > 0 && n-s.From >= int64(warmup) && max(up, down) > s.Record
+	if s.From == 0 || n-s.From < int64(warmup) {
+		return false
+	}
+	return (!s.UpReported && up > s.Record) || (!s.DownReported && down > s.Record)
 }
 
-// shiftAnomaly builds the trend anomaly of a shift record at x. It reports
-// the moving average against its usual range, as other trend anomalies do.
-// Before the trend detector has a moving average, it reports x against the
-// baseline.
+// shiftAnomaly builds the trend anomaly of a shift record at x. Its
+// expected range is the baseline's, which the summed z-scores are taken
+// against. Its deviation is the distance of the moving average from the
+// baseline's center in the baseline's standard deviations, so that its
+// severity grows with the size of the shift; before the trend detector
+// has a moving average, it is x's distance.
 func (m *Model) shiftAnomaly(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) *Anomaly {
 	st := &m.st
 	sum, start, upward := st.Shift.excursion(ts.UnixNano(), ev.shiftUp, ev.shiftDown)
@@ -92,18 +120,18 @@ func (m *Model) shiftAnomaly(ts time.Time, x float64, ev *evaluation, score floa
 	if !upward {
 		side = "below"
 	}
-	c := candidate{typ: TypeTrend, z: ev.statZ, value: x, expected: st.Baseline.ExpectedRange(m.k)}
-	subject := "value"
+	b := st.Baseline
+	c := rangeCandidate(TypeTrend, x, b.Center, b.scale(), m.k)
+	level := "value " + formatValue(x)
 	if ev.trend {
-		sd := st.Trend.Stats.StdDev()
-		c.z, c.value = ev.trendZ, ev.trendMA
-		c.expected = Range{Lower: st.Trend.Stats.Mean - m.k*sd, Upper: st.Trend.Stats.Mean + m.k*sd}
-		subject = "moving average"
+		c.z = (ev.trendMA - b.Center) / b.scale()
+		c.statistic, c.statisticValue = StatisticMovingAverage, ev.trendMA
+		level = fmt.Sprintf("value %s, moving average %s", formatValue(x), formatValue(ev.trendMA))
 	}
 	a := m.newShiftAnomaly(ts, start, c, score, ctx)
-	a.Message = fmt.Sprintf("%s severity %s on %s: values have stayed %s the baseline since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); %s %s, expected %s to %s",
+	a.Message = fmt.Sprintf("%s severity %s on %s: values have stayed %s the baseline since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); %s, %.1f standard deviations from the baseline's center %s (expected %s to %s)",
 		a.Severity, a.Type, a.Metric, side, a.Start.Format(time.RFC3339), sum, st.Shift.Record,
-		subject, formatValue(c.value), formatValue(c.expected.Lower), formatValue(c.expected.Upper))
+		level, a.Deviation, formatValue(b.Center), formatValue(c.expected.Lower), formatValue(c.expected.Upper))
 	return a
 }
 
@@ -128,8 +156,8 @@ func (s *shiftState) excursion(ts int64, up, down float64) (sum float64, start i
 // newShiftAnomaly builds the trend anomaly of candidate c for a shift that
 // started at start, without its message.
 func (m *Model) newShiftAnomaly(ts time.Time, start int64, c candidate, score float64, ctx map[string]string) *Anomaly {
-	dev := math.Abs(c.z)
-	return &Anomaly{
+	dev := min(math.Abs(c.z), MaxDeviation)
+	a := &Anomaly{
 		ID:        NewID(),
 		Metric:    m.name,
 		Timestamp: ts.UTC(),
@@ -142,6 +170,11 @@ func (m *Model) newShiftAnomaly(ts time.Time, start int64, c candidate, score fl
 		Type:      TypeTrend,
 		Context:   copyContext(ctx),
 	}
+	if c.statistic != "" {
+		a.Statistic = c.statistic
+		a.StatisticValue = &c.statisticValue
+	}
+	return a
 }
 
 // volatilityShiftAnomaly builds the trend anomaly of a record of the
@@ -155,12 +188,24 @@ func (m *Model) volatilityShiftAnomaly(ts time.Time, x float64, ev *evaluation, 
 		side = "less"
 	}
 	long := &st.Volatility.Long
-	sd := math.Max(long.StdDev(), spreadFloor(long.Mean))
-	c := candidate{typ: TypeTrend, z: ev.volatilityZ, value: st.Volatility.next(x),
-		expected: Range{Lower: long.Mean - m.k*sd, Upper: long.Mean + m.k*sd}}
+	sd := st.Volatility.spread()
+	change := st.Volatility.next(x)
+	c := candidate{typ: TypeTrend, z: ev.volatilityZ, value: x,
+		expected:  Range{Lower: long.Mean - m.k*sd, Upper: long.Mean + m.k*sd},
+		statistic: StatisticMeanAbsoluteChange, statisticValue: change}
 	a := m.newShiftAnomaly(ts, start, c, score, ctx)
-	a.Message = fmt.Sprintf("%s severity %s on %s: values have changed from point to point %s than usual since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); mean absolute change %s, expected %s to %s",
+	a.Message = fmt.Sprintf("%s severity %s on %s: values have changed from point to point %s than usual since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); at value %s, the mean absolute change %s is %.1f standard deviations from its usual level (expected %s to %s)",
 		a.Severity, a.Type, a.Metric, side, a.Start.Format(time.RFC3339), sum, st.VolatilityShift.Record,
-		formatValue(c.value), formatValue(c.expected.Lower), formatValue(c.expected.Upper))
+		formatValue(x), formatValue(change), a.Deviation, formatValue(c.expected.Lower), formatValue(c.expected.Upper))
 	return a
+}
+
+// levelZ returns the recent level of the baseline z-score: the moving
+// average's z-score against the baseline, or the point's before the trend
+// detector has a moving average.
+func (m *Model) levelZ(ev *evaluation) float64 {
+	if !ev.trend {
+		return ev.statZ
+	}
+	return m.st.Baseline.ZScore(ev.trendMA)
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +33,28 @@ func TestShiftStateSums(t *testing.T) {
 		t.Error("isRecord(3) true, want false: equal to the record 3 is no record")
 	}
 	s.commit(30, 3, 0, 5, true)
-	if s.Up != 0 || s.Down != 0 || s.Record != 5 {
-		t.Errorf("after an alert: %+v, want both sums 0 and Record 5", s)
+	if s.Down != 5 || s.Record != 5 || !s.DownReported || s.UpReported {
+		t.Errorf("after an alert: %+v, want Down 5 still running, Record 5 and only the lower excursion reported", s)
+	}
+	if s.isRecord(0, 9, 4, 2) {
+		t.Error("isRecord(9) true for a reported excursion, want false until it ends")
+	}
+	s.commit(40, 4, 0, 9, false)
+	if s.Record != 9 || !s.DownReported {
+		t.Errorf("after a reported excursion grew: %+v, want Record 9 and the excursion still reported", s)
+	}
+	s.settle(-1)
+	if !s.DownReported || s.Down != 9 {
+		t.Errorf("settle(-1): %+v, want the lower excursion still reported: the level is beyond the drift", s)
+	}
+	s.settle(-shiftDrift / 2)
+	if s.DownReported || s.Down != 0 {
+		t.Errorf("settle(%v): %+v, want the lower excursion ended and its sum restarted", -shiftDrift/2, s)
+	}
+	s.commit(50, 5, 0, 2, true)
+	s.commit(60, 6, 0, 0, false)
+	if s.DownReported {
+		t.Errorf("after the sum returned to zero: %+v, want no excursion reported", s)
 	}
 }
 
@@ -118,11 +139,107 @@ func TestModelVolatilityShiftRecord(t *testing.T) {
 			if !strings.Contains(a.Message, "from point to point less than usual") {
 				t.Errorf("message %q, want a volatility shift record", a.Message)
 			}
+			if a.Value != tt.values[after[0]] {
+				t.Errorf("value %v, want the observed value %v", a.Value, tt.values[after[0]])
+			}
+			if a.Statistic != StatisticMeanAbsoluteChange || a.StatisticValue == nil {
+				t.Fatalf("statistic %q, want %s with its value", a.Statistic, StatisticMeanAbsoluteChange)
+			}
 			// A record comes from a lasting change, before the mean absolute
 			// change need leave its range, so the test is against the
 			// range's centre.
-			if centre := (a.Expected.Lower + a.Expected.Upper) / 2; a.Value >= centre {
-				t.Errorf("mean absolute change %v, want below its usual level %v", a.Value, centre)
+			if centre := (a.Expected.Lower + a.Expected.Upper) / 2; *a.StatisticValue >= centre {
+				t.Errorf("mean absolute change %v, want below its usual level %v", *a.StatisticValue, centre)
+			}
+		})
+	}
+}
+
+// TestModelShiftReportedOnce checks that a lasting level shift is reported
+// once, by whichever detector sees it first. Anomalies that the same noise
+// raises without the shift are left out.
+func TestModelShiftReportedOnce(t *testing.T) {
+	const n, shifted = 2000, 1000
+	tests := []struct {
+		name  string
+		shift float64
+		// minSeverity is the least severity the report of the shift may
+		// have.
+		minSeverity Severity
+	}{
+		{"1.5 sigma", 1.5, SeverityLow},
+		{"4 sigma", 4, SeverityLow},
+		{"30 sigma", 30, SeverityCritical},
+		{"300 sigma", 300, SeverityCritical},
+	}
+	control := feed(t, newTestModel(t, Config{}), noisy(45, n+shifted, 0, 1))
+	rank := map[Severity]int{SeverityLow: 0, SeverityMedium: 1, SeverityHigh: 2, SeverityCritical: 3}
+	prev := -1
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values := noisy(45, n+shifted, 0, 1)
+			for i := n; i < len(values); i++ {
+				values[i] += tt.shift
+			}
+			results := feed(t, newTestModel(t, Config{}), values)
+
+			var reports []int
+			for _, i := range anomalyIndices(results) {
+				if i >= n && !control[i].IsAnomaly {
+					reports = append(reports, i)
+				}
+			}
+			if len(reports) != 1 {
+				for _, i := range reports {
+					t.Logf("point %d: %s", i, results[i].Anomaly.Message)
+				}
+				t.Fatalf("shift of %v standard deviations at %d reported at %v, want exactly once", tt.shift, n, reports)
+			}
+			a := results[reports[0]].Anomaly
+			if reports[0] > n+200 {
+				t.Errorf("shift reported at %d, want within 200 points of %d", reports[0], n)
+			}
+			if rank[a.Severity] < rank[tt.minSeverity] {
+				t.Errorf("severity %s for a shift of %v standard deviations, want at least %s (%s)", a.Severity, tt.shift, tt.minSeverity, a.Message)
+			}
+			if rank[a.Severity] < prev {
+				t.Errorf("severity %s is lower than for a smaller shift", a.Severity)
+			}
+			prev = rank[a.Severity]
+		})
+	}
+}
+
+// TestShiftRecordSeverity checks that a shift record's severity grows with
+// the distance of the moving average from the baseline, in the baseline's
+// standard deviations, and that it reports the observed value.
+func TestShiftRecordSeverity(t *testing.T) {
+	m := newTestModel(t, Config{})
+	feed(t, m, noisy(44, 1200, 0, 1))
+	b := m.Baseline()
+	tests := []struct {
+		shift float64
+		want  Severity
+	}{
+		{1.5, SeverityLow},
+		{5, SeverityMedium},
+		{7, SeverityHigh},
+		{30, SeverityCritical},
+		{300, SeverityCritical},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.shift), func(t *testing.T) {
+			ma := b.Center + tt.shift*b.Scale
+			ev := evaluation{trend: true, trendMA: ma, shiftUp: 10}
+			a := m.shiftAnomaly(t0, 42, &ev, 0.5, nil)
+			if a.Severity != tt.want {
+				t.Errorf("severity %s, want %s: %s", a.Severity, tt.want, a.Message)
+			}
+			if a.Value != 42 {
+				t.Errorf("value %v, want the observed value 42", a.Value)
+			}
+			if a.Statistic != StatisticMovingAverage || a.StatisticValue == nil || *a.StatisticValue != ma {
+				t.Errorf("statistic %q = %v, want %s = %v", a.Statistic, a.StatisticValue, StatisticMovingAverage, ma)
 			}
 		})
 	}

@@ -29,12 +29,18 @@ func newTrendState(cfg Config) trendState {
 	return trendState{Window: cfg.MovingAverageWindow, Stats: newEWStats(cfg.BaselineWindow)}
 }
 
+// trendWarmup is the number of windows of moving averages that the trend
+// detector learns from before it scores. The spread of the first few,
+// overlapping moving averages is too small, and would make ordinary points
+// of a young metric look like a shift.
+const trendWarmup = 3
+
 // Peek returns the moving average that x would make and its z-score
 // against the moving average's usual range. ok is false until the window
-// and the statistics are filled.
+// is filled and trendWarmup windows of moving averages have been seen.
 func (t *trendState) Peek(points *ring, x float64) (ma, z float64, ok bool) {
 	w := t.Window
-	if points.Len < w || t.Stats.N < int64(w) {
+	if points.Len < w || t.Stats.N < int64(trendWarmup*w) {
 		return 0, 0, false
 	}
 	ma = (t.Sum - points.Back(w-1) + x) / float64(w)

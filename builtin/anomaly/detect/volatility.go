@@ -21,14 +21,26 @@ func newVolatilityState(baselineWindow int) volatilityState {
 	return volatilityState{Short: newEWStats(volatilityHorizon), Long: newEWStats(baselineWindow)}
 }
 
+// volatilityWarmup is the number of horizons of short-run means that the
+// long-run distribution needs before it is used, at least
+// min_baseline_samples points. The spread of the first few, overlapping
+// means is too small, and would make ordinary points of a young metric look
+// like a change of volatility.
+const volatilityWarmup = 3
+
 // Peek returns the z-score of the short-run mean that x would make, and
 // whether there is enough history.
 func (v *volatilityState) Peek(x float64, minSamples int) (float64, bool) {
-	if !v.Has || v.Long.N < int64(minSamples) {
+	if !v.Has || v.Long.N < int64(max(minSamples, volatilityWarmup*volatilityHorizon)) {
 		return 0, false
 	}
-	sd := math.Max(v.Long.StdDev(), spreadFloor(v.Long.Mean))
-	return (v.next(x) - v.Long.Mean) / sd, true
+	return (v.next(x) - v.Long.Mean) / v.spread(), true
+}
+
+// spread returns the spread of the short-run mean absolute change, floored
+// as the baseline's is.
+func (v *volatilityState) spread() float64 {
+	return math.Max(v.Long.StdDev(), spreadFloor(v.Long.Mean))
 }
 
 // next returns the short-run mean absolute change that x would make.

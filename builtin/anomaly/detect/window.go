@@ -42,7 +42,7 @@ func (m *Model) DetectValue(ts time.Time, x float64, ctx map[string]string) (Det
 		Timestamp: ts.UTC(),
 		Value:     x,
 		Expected:  c.expected,
-		Deviation: math.Abs(c.z),
+		Deviation: min(math.Abs(c.z), MaxDeviation),
 		IsAnomaly: math.Abs(c.z) >= m.k,
 		Score:     m.valueScore(c.z),
 	}
@@ -58,12 +58,11 @@ func (m *Model) DetectValue(ts time.Time, x float64, ctx map[string]string) (Det
 func (m *Model) pointCandidate(ts, n int64, x float64) candidate {
 	if m.cfg.EnableSeasonal {
 		if mu, sd, ok := m.st.Seasonal.Expected(ts, n); ok {
-			return candidate{typ: TypeSeasonal, z: (x - mu) / sd, value: x,
-				expected: Range{Lower: mu - m.k*sd, Upper: mu + m.k*sd}}
+			return rangeCandidate(TypeSeasonal, x, mu, sd, m.k)
 		}
 	}
 	b := m.st.Baseline
-	return candidate{typ: TypeStatistical, z: b.ZScore(x), value: x, expected: b.ExpectedRange(m.k)}
+	return rangeCandidate(TypeStatistical, x, b.Center, b.scale(), m.k)
 }
 
 // valueScore places the surprisal of a z-score in the score history.

@@ -113,6 +113,20 @@ func TestDetectCollective(t *testing.T) {
 	if _, err := DetectCollective(models[:1], CollectiveOptions{Lookback: time.Hour, Bucket: time.Minute, MinMetrics: 2}); err == nil {
 		t.Error("DetectCollective accepted a single metric")
 	}
+
+	// A metric listed twice counts once: cpu alone is no collective
+	// anomaly, and with latency the share is 2 of 2 distinct metrics.
+	opts := CollectiveOptions{Lookback: 2 * time.Hour, Bucket: 5 * time.Minute, MinMetrics: 2}
+	if _, err := DetectCollective([]*Model{models[0], models[0]}, opts); err == nil {
+		t.Error("DetectCollective accepted one metric listed twice")
+	}
+	got, err = DetectCollective([]*Model{models[0], models[0], models[2]}, opts)
+	if err != nil {
+		t.Fatalf("DetectCollective with a duplicate: %v", err)
+	}
+	if len(got) != 1 || got[0].Value != 2 || got[0].Deviation != 1 {
+		t.Errorf("collective anomalies %+v with cpu listed twice, want one of 2 metrics and share 1", got)
+	}
 }
 
 func TestBucketStartAligned(t *testing.T) {

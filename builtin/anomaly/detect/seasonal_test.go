@@ -1,0 +1,123 @@
+package detect
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// peakDay returns 20 days of a metric sampled every 5 minutes: a level of
+// 100 with Gaussian noise of standard deviation 3 and a daily peak of +80
+// from 12:00 to 15:00, and the index of a value of 180 at 02:00 on day 19.
+func peakDay() (values []float64, spike int) {
+	const perDay = 288
+	values = noisy(50, 20*perDay, 100, 3)
+	for i := range values {
+		if minute := (i % perDay) * 5; minute >= 12*60 && minute < 15*60 {
+			values[i] += 80
+		}
+	}
+	spike = 18*perDay + 2*12
+	values[spike] = 180
+	return values, spike
+}
+
+func TestModelSeasonalNightSpike(t *testing.T) {
+	values, spike := peakDay()
+	tests := []struct {
+		name   string
+		period SeasonalPeriod
+		phases int
+	}{
+		{"24h", SeasonalPeriod{Duration: 24 * time.Hour}, 0},
+		{"24h in 288 phases", SeasonalPeriod{Duration: 24 * time.Hour}, 288},
+		{"288 points", SeasonalPeriod{Points: 288}, 0},
+		{"auto", SeasonalPeriod{Auto: true}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: tt.period, SeasonalPhases: tt.phases})
+			var flagged []int
+			for i, v := range values {
+				res := m.Observe(t0.Add(time.Duration(i)*5*time.Minute), v, nil)
+				if res.IsAnomaly && i >= 10*288 {
+					flagged = append(flagged, i)
+				}
+				if i == spike {
+					if !res.IsAnomaly {
+						t.Fatalf("night spike of 180 at index %d not flagged (score %.2f)", i, res.Score)
+					}
+					if res.Anomaly.Type != TypeSeasonal {
+						t.Errorf("night spike type %s, want %s", res.Anomaly.Type, TypeSeasonal)
+					}
+					t.Logf("%s", res.Anomaly.Message)
+					if res.Anomaly.Value != 180 {
+						t.Errorf("night spike value %v, want 180", res.Anomaly.Value)
+					}
+				}
+			}
+			if want := fmt.Sprint([]int{spike}); fmt.Sprint(flagged) != want {
+				t.Errorf("anomalies after day 10 at %v, want only the night spike %s", flagged, want)
+			}
+		})
+	}
+}
+
+// TestSeasonalPhaseMeanResistsOneOutlier checks that one extreme value moves
+// its phase's mean by a small part of its distance, whether the phase gets
+// one point per cycle or several.
+func TestSeasonalPhaseMeanResistsOneOutlier(t *testing.T) {
+	tests := []struct {
+		name   string
+		period SeasonalPeriod
+		phases int
+	}{
+		{"duration, 12 points per phase", SeasonalPeriod{Duration: time.Hour}, 5},
+		{"points", SeasonalPeriod{Points: 60}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{EnableSeasonal: true, SeasonalPeriod: tt.period, SeasonalPhases: tt.phases}.WithDefaults()
+			s := newSeasonalState(cfg)
+			values := noisy(51, 60*20, 10, 1)
+			var ts int64
+			for i, v := range values {
+				ts = t0.Add(time.Duration(i) * time.Minute).UnixNano()
+				s.Update(ts, v, int64(i+1), nil, cfg)
+			}
+			n := int64(len(values))
+			ts += int64(time.Minute)
+			ph := s.phase(ts, n)
+			before := s.Means[ph]
+			s.Update(ts, 1010, n+1, nil, cfg) // 1000 standard deviations
+			if moved := s.Means[ph] - before; moved > 5 {
+				t.Errorf("phase mean moved by %.1f after one outlier of +1000, want at most 5", moved)
+			}
+		})
+	}
+}
+
+// TestSeasonalPhaseMeanHorizonInCycles checks that a phase's mean forgets
+// over seasonalCycleHorizon cycles, not points, when a duration period
+// gives each phase several points per cycle: one cycle in which the
+// phase's 12 points all sit 2 spreads higher moves its mean by about a
+// sixth of that, not most of it.
+func TestSeasonalPhaseMeanHorizonInCycles(t *testing.T) {
+	cfg := Config{EnableSeasonal: true, SeasonalPeriod: SeasonalPeriod{Duration: time.Hour}, SeasonalPhases: 5}.WithDefaults()
+	s := newSeasonalState(cfg)
+	values := noisy(52, 60*20, 10, 1)
+	for i, v := range values {
+		s.Update(t0.Add(time.Duration(i)*time.Minute).UnixNano(), v, int64(i+1), nil, cfg)
+	}
+	n := int64(len(values))
+	first := t0.Add(time.Duration(n) * time.Minute).UnixNano()
+	ph := s.phase(first, n)
+	before := s.Means[ph]
+	for i := range int64(12) {
+		s.Update(first+i*int64(time.Minute), 12, n+i+1, nil, cfg)
+	}
+	moved := s.Means[ph] - before
+	if moved < 0.1 || moved > 0.6 {
+		t.Errorf("phase mean moved by %.2f after one cycle of its 12 points at +2, want about 2/6 (0.1 to 0.6)", moved)
+	}
+}
