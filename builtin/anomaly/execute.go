@@ -28,6 +28,28 @@ type opError struct {
 	code      string
 	msg       string
 	retryable bool
+	// details is the result's JSON error details; nil means none.
+	details json.RawMessage
+}
+
+// PointErrorDetails are the error details of a call that failed on one
+// point, so that a caller can name the point's source, such as a CSV line.
+type PointErrorDetails struct {
+	// Point is the 0-based index of the point in the call's points.
+	Point int `json:"point"`
+	// Reason describes what is wrong with the point, without the fix.
+	Reason string `json:"reason"`
+}
+
+// pointError returns a failure of point i: its message is "point i:
+// reason: fix" and its details carry the index and the reason.
+func pointError(code string, i int, reason, fix string) *opError {
+	msg := fmt.Sprintf("point %d: %s", i, reason)
+	if fix != "" {
+		msg += ": " + fix
+	}
+	details, _ := json.Marshal(PointErrorDetails{Point: i, Reason: reason}) // cannot fail for this type
+	return &opError{code: code, msg: msg, details: details}
 }
 
 func (e *opError) Error() string { return e.msg }
@@ -94,6 +116,7 @@ func failed(err error) *sdk.ExecuteResult {
 	case errors.As(err, &oe):
 		res := sdk.Failed(oe.code, oe.msg)
 		res.Error.Retryable = oe.retryable
+		res.Error.Details = oe.details
 		return res
 	case errors.Is(err, detect.ErrTooFewSamples):
 		return sdk.Failed(codeTooFew, err.Error())

@@ -2,6 +2,7 @@ package anomaly
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"time"
 
@@ -132,7 +133,9 @@ func checkValue(v float64) error {
 
 // checkOrder marks the points to add. A point earlier than the newest
 // point of its metric (stored or earlier in the call) is an error under
-// the reject policy and skipped under the drop policy.
+// the reject policy. The drop policy skips it, and also a point at the
+// newest stored point's time, so that points sent again are not added
+// twice.
 func checkOrder(params IngestParams, models map[string]*detect.Model, policy csvio.OutOfOrder) ([]bool, int, error) {
 	newest := map[string]time.Time{}
 	for name, m := range models {
@@ -140,16 +143,18 @@ func checkOrder(params IngestParams, models map[string]*detect.Model, policy csv
 			newest[name] = m.Newest()
 		}
 	}
+	stored := maps.Clone(newest)
 	keep := make([]bool, len(params.Points))
 	dropped := 0
 	for i, pt := range params.Points {
 		name := pointMetric(pt, params)
 		last, seen := newest[name]
+		storedNewest, hasStored := stored[name]
+		if policy == csvio.DropOutOfOrder && ((hasStored && !pt.Timestamp.After(storedNewest)) || (seen && pt.Timestamp.Before(last))) {
+			dropped++
+			continue
+		}
 		if seen && pt.Timestamp.Before(last) {
-			if policy == csvio.DropOutOfOrder {
-				dropped++
-				continue
-			}
 			return nil, 0, &opError{code: codeOutOfOrder, msg: fmt.Sprintf(
 				"point %d (metric %q): timestamp %s is earlier than the metric's newest point %s: send points in time order or set out_of_order to drop",
 				i, name, pt.Timestamp.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano))}

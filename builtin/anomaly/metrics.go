@@ -26,10 +26,11 @@ func (c *call) listMetrics(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) 
 		if !found {
 			continue
 		}
-		b := m.Baseline()
-		out.Metrics = append(out.Metrics, MetricInfo{
-			Name: name, Samples: m.Samples(), Newest: m.Newest(), Ready: b.Ready(), Base: b,
-		})
+		info := MetricInfo{Name: name, Samples: m.Samples(), Newest: m.Newest()}
+		if b := m.Baseline(); b.Ready() {
+			info.Ready, info.Base = true, &b
+		}
+		out.Metrics = append(out.Metrics, info)
 	}
 	return sdk.OK(fmt.Sprintf("%d metrics", len(out.Metrics)), out), nil
 }

@@ -159,11 +159,13 @@ type ListMetricsParams struct {
 
 // MetricInfo describes one metric in list_metrics.
 type MetricInfo struct {
-	Name    string          `json:"name"`
-	Samples int64           `json:"samples"`
-	Newest  time.Time       `json:"newest"`
-	Ready   bool            `json:"baseline_ready"`
-	Base    detect.Baseline `json:"baseline"`
+	Name    string    `json:"name"`
+	Samples int64     `json:"samples"`
+	Newest  time.Time `json:"newest,omitzero"`
+	Ready   bool      `json:"baseline_ready"`
+	// Base is the current baseline; nil, and absent in JSON, until the
+	// metric has min_baseline_samples points.
+	Base *detect.Baseline `json:"baseline,omitempty"`
 }
 
 // ListMetricsResult is the data of list_metrics.
@@ -195,9 +197,13 @@ type ScanParams struct {
 	// SessionID continues a scan; absent starts one. The result carries the
 	// id to send with the next batch.
 	SessionID string `json:"session_id,omitempty"`
-	// Points are scored in order after the session's earlier points; a
-	// point earlier than the one before it fails the call.
+	// Points are scored in order after the session's earlier points and
+	// the metric's stored points.
 	Points []PointParam `json:"points"`
+	// OutOfOrder is "reject" (the default: a point earlier than the one
+	// before it fails the call) or "drop" (such points are skipped and
+	// counted).
+	OutOfOrder string `json:"out_of_order,omitempty"`
 	// Commit ends the scan after this batch and, with Metric, stores the
 	// scanned model as that metric.
 	Commit bool `json:"commit,omitempty"`
@@ -210,10 +216,13 @@ type ScanParams struct {
 type ScanResult struct {
 	// SessionID is the id to continue the scan with; empty once it ended.
 	SessionID string `json:"session_id,omitempty"`
-	// Results holds one entry per point of the batch, in order.
+	// Results holds one entry per point of the batch, in order; a point
+	// skipped as out of order has Dropped set.
 	Results []csvio.Result `json:"results"`
-	// Anomalies describes the points whose IsAnomaly is true.
+	// Anomalies describes the points whose IsAnomaly is true, in order.
 	Anomalies []detect.Anomaly `json:"anomalies"`
+	// Dropped counts the points of the batch skipped as out of order.
+	Dropped int `json:"dropped"`
 	// Committed is set when the scan ended with a commit.
 	Committed bool `json:"committed"`
 }

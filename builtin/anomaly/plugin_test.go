@@ -379,3 +379,115 @@ func TestReconfigureAppliesToLoadedModels(t *testing.T) {
 		t.Errorf("12.6 not flagged at std_dev_threshold 1.5: %+v", d)
 	}
 }
+
+func TestReconfigureMatchesRestart(t *testing.T) {
+	storage := newMemStorage()
+	p := newTestPlugin(t, storage, `{}`)
+	for i, name := range []string{"a", "b"} {
+		pts := points(uint64(90+i), 400+100*i, 100)
+		mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: name, Points: pts}, nil)
+	}
+	// Use the models under a smaller retention, then go back.
+	for _, config := range []string{`{"retention_points": 100}`, `{}`} {
+		if err := p.Initialize(context.Background(), json.RawMessage(config)); err != nil {
+			t.Fatal(err)
+		}
+		mustOK(t, p, "acme", ListMetricsParams{Operation: OpListMetrics}, nil)
+	}
+	var live ListMetricsResult
+	mustOK(t, p, "acme", ListMetricsParams{Operation: OpListMetrics}, &live)
+	var liveDetect detect.Detection
+	mustOK(t, p, "acme", DetectParams{Operation: OpDetect, Metric: "b", Value: new(120.0)}, &liveDetect)
+
+	restarted := newTestPlugin(t, storage, `{}`)
+	var fresh ListMetricsResult
+	mustOK(t, restarted, "acme", ListMetricsParams{Operation: OpListMetrics}, &fresh)
+	var freshDetect detect.Detection
+	mustOK(t, restarted, "acme", DetectParams{Operation: OpDetect, Metric: "b", Value: new(120.0)}, &freshDetect)
+
+	for i, name := range []string{"a", "b"} {
+		want := int64(400 + 100*i)
+		if live.Metrics[i].Samples != want || fresh.Metrics[i].Samples != want {
+			t.Errorf("metric %s: %d samples in the running plugin, %d after a restart, want %d in both",
+				name, live.Metrics[i].Samples, fresh.Metrics[i].Samples, want)
+		}
+	}
+	if liveDetect.Deviation != freshDetect.Deviation || liveDetect.Expected != freshDetect.Expected {
+		t.Errorf("detect in the running plugin %+v, after a restart %+v, want the same", liveDetect, freshDetect)
+	}
+}
+
+func TestReconfigureWritesNothing(t *testing.T) {
+	storage := newMemStorage()
+	p := newTestPlugin(t, storage, `{}`)
+	mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: "cpu", Points: points(95, 300, 10)}, nil)
+	store := storage.For(context.Background(), "acme").(*memStore)
+	before := store.puts
+	if err := p.Initialize(context.Background(), json.RawMessage(`{"retention_points": 100}`)); err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, p, "acme", ListMetricsParams{Operation: OpListMetrics}, nil)
+	mustOK(t, p, "acme", DetectParams{Operation: OpDetect, Metric: "cpu", Value: new(10.0)}, nil)
+	if store.puts != before {
+		t.Errorf("%d stores after a config change and a read, want none", store.puts-before)
+	}
+}
+
+func TestFailedSaveRestoresStoredBytes(t *testing.T) {
+	storage := newMemStorage()
+	p := newTestPlugin(t, storage, `{}`)
+	mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: "a", Points: points(96, 400, 10)}, nil)
+	mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: "b", Points: points(97, 400, 10)}, nil)
+	if err := p.Initialize(context.Background(), json.RawMessage(`{"retention_points": 100}`)); err != nil {
+		t.Fatal(err)
+	}
+	store := storage.For(context.Background(), "acme").(*memStore)
+	store.failPut = modelKeyPrefix + "b"
+
+	next := []PointParam{
+		{Metric: "a", Timestamp: Timestamp{t0.Add(time.Hour * 24)}, Value: 10},
+		{Metric: "b", Timestamp: Timestamp{t0.Add(time.Hour * 24)}, Value: 10},
+	}
+	mustFail(t, p, "acme", IngestParams{Operation: OpIngest, Points: next}, codeStorage, "storage quota exceeded")
+
+	restarted := newTestPlugin(t, storage, `{}`)
+	var list ListMetricsResult
+	mustOK(t, restarted, "acme", ListMetricsParams{Operation: OpListMetrics}, &list)
+	if list.Metrics[0].Name != "a" || list.Metrics[0].Samples != 400 {
+		t.Errorf("metric %+v after a failed save, want a with its 400 stored points", list.Metrics[0])
+	}
+}
+
+func TestListMetricsWithoutBaseline(t *testing.T) {
+	p := newTestPlugin(t, newMemStorage(), `{}`)
+	mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: "young", Points: points(98, 5, 10)}, nil)
+	mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: "old", Points: points(99, 40, 10)}, nil)
+	res := mustOK(t, p, "acme", ListMetricsParams{Operation: OpListMetrics}, nil)
+	var raw struct {
+		Metrics []map[string]json.RawMessage `json:"metrics"`
+	}
+	if err := json.Unmarshal(res.Data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	old, young := raw.Metrics[0], raw.Metrics[1]
+	if _, ok := young["baseline"]; ok || string(young["baseline_ready"]) != "false" {
+		t.Errorf("metric with 5 points: %s, want baseline_ready false and no baseline", res.Data)
+	}
+	if strings.Contains(string(res.Data), "0001-01-01") {
+		t.Errorf("list_metrics shows a zero time: %s", res.Data)
+	}
+	if _, ok := old["baseline"]; !ok {
+		t.Errorf("metric with 40 points has no baseline: %s", res.Data)
+	}
+}
+
+func TestIngestDropSkipsStoredPoints(t *testing.T) {
+	p := newTestPlugin(t, newMemStorage(), `{}`)
+	pts := points(100, 12, 10)
+	mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: "cpu", Points: pts[:10]}, nil)
+	var res IngestResult
+	mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: "cpu", Points: pts[7:], OutOfOrder: "drop"}, &res)
+	if res.Ingested != 2 || res.Dropped != 3 || res.Metrics["cpu"] != 12 {
+		t.Errorf("result %+v, want 2 ingested, 3 dropped and 12 points", res)
+	}
+}

@@ -132,6 +132,35 @@ func startPlugin(t testing.TB, binary string, storage *hostStorage) *hostClient 
 	return hc
 }
 
+// initialize applies a new config to the running plugin, as the daemon
+// does when an operator configures it.
+func (h *hostClient) initialize(t testing.TB, config string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.rpc.Initialize(ctx, &pluginv1.InitializeRequest{ConfigJson: []byte(config)}); err != nil {
+		t.Fatalf("initialize plugin with %s: %v", config, err)
+	}
+}
+
+// call runs one operation for tenant and decodes its data into out.
+func (h *hostClient) call(t testing.TB, tenant string, params, out any) {
+	t.Helper()
+	raw, err := json.Marshal(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.execute(tenant)(context.Background(), raw)
+	if err != nil || !res.Success {
+		t.Fatalf("%s: %+v %v", raw, res, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.Data, out); err != nil {
+			t.Fatalf("decode %s: %v", res.Data, err)
+		}
+	}
+}
+
 // execute returns an ExecuteFunc that calls the plugin process for tenant.
 func (h *hostClient) execute(tenant string) anomaly.ExecuteFunc {
 	return func(ctx context.Context, params json.RawMessage) (*sdk.ExecuteResult, error) {
@@ -163,11 +192,16 @@ func taxiLikeCSV(n, spike int) string {
 	return b.String()
 }
 
-func TestSubprocessScanAndRestart(t *testing.T) {
+func TestSubprocess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the plugin binary")
 	}
 	binary := sdktest.Build(t, testMain)
+	t.Run("scan and restart", func(t *testing.T) { testSubprocessScanAndRestart(t, binary) })
+	t.Run("reconfigure and restart", func(t *testing.T) { testSubprocessReconfigureAndRestart(t, binary) })
+}
+
+func testSubprocessScanAndRestart(t *testing.T, binary string) {
 	storage := newHostStorage()
 	host := startPlugin(t, binary, storage)
 	ctx := context.Background()
@@ -207,6 +241,48 @@ func TestSubprocessScanAndRestart(t *testing.T) {
 	res, err = restarted.execute("globex")(ctx, params)
 	if err != nil || !res.Success || strings.Contains(string(res.Data), "taxi") {
 		t.Errorf("another tenant sees acme's metric: %s %v", res.Data, err)
+	}
+}
+
+// testSubprocessReconfigureAndRestart checks that a plugin that took a
+// config change returns the same results as a restarted one, because both
+// start from the stored models.
+func testSubprocessReconfigureAndRestart(t *testing.T, binary string) {
+	storage := newHostStorage()
+	host := startPlugin(t, binary, storage)
+	ctx := context.Background()
+	for _, name := range []string{"small", "large"} {
+		rows := map[string]int{"small": 400, "large": 500}[name]
+		summary, err := anomaly.IngestCSV(ctx, strings.NewReader(taxiLikeCSV(rows, -1)), host.execute("acme"), name, csvio.ScanOptions{}, nil)
+		if err != nil || summary.Rows != rows {
+			t.Fatalf("ingest %s: %+v %v", name, summary, err)
+		}
+	}
+	host.initialize(t, `{"retention_points": 100}`)
+	host.call(t, "acme", anomaly.ListMetricsParams{Operation: anomaly.OpListMetrics}, nil)
+	host.initialize(t, `{}`)
+
+	detectParams := anomaly.DetectParams{Operation: anomaly.OpDetect, Metric: "large", Value: new(60000.0)}
+	var live, restarted anomaly.ListMetricsResult
+	var liveDetect, restartedDetect struct {
+		Deviation float64 `json:"deviation_score"`
+	}
+	host.call(t, "acme", anomaly.ListMetricsParams{Operation: anomaly.OpListMetrics}, &live)
+	host.call(t, "acme", detectParams, &liveDetect)
+
+	host.client.Kill()
+	again := startPlugin(t, binary, storage)
+	again.call(t, "acme", anomaly.ListMetricsParams{Operation: anomaly.OpListMetrics}, &restarted)
+	again.call(t, "acme", detectParams, &restartedDetect)
+
+	for i, want := range []int64{500, 400} {
+		if live.Metrics[i].Samples != want || restarted.Metrics[i].Samples != want {
+			t.Errorf("metric %s: %d samples before the restart, %d after, want %d",
+				live.Metrics[i].Name, live.Metrics[i].Samples, restarted.Metrics[i].Samples, want)
+		}
+	}
+	if liveDetect.Deviation != restartedDetect.Deviation {
+		t.Errorf("detect: deviation %.2f before the restart, %.2f after, want the same", liveDetect.Deviation, restartedDetect.Deviation)
 	}
 }
 

@@ -25,16 +25,25 @@ func (c *call) scan(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
 	if len(params.Points) > maxPointsPerCall {
 		return nil, checkPointCount(len(params.Points))
 	}
+	policy, err := csvio.ParseOutOfOrder(params.OutOfOrder)
+	if err != nil {
+		return nil, &opError{code: codeInvalid, msg: err.Error()}
+	}
 	s, err := c.scanSession(params)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkScanPoints(params.Points, s.model); err != nil {
+	keep, dropped, err := checkScanPoints(params.Points, s, policy)
+	if err != nil {
 		return nil, err
 	}
 
-	out := ScanResult{SessionID: s.id, Results: make([]csvio.Result, len(params.Points)), Anomalies: []detect.Anomaly{}}
+	out := ScanResult{SessionID: s.id, Results: make([]csvio.Result, len(params.Points)), Anomalies: []detect.Anomaly{}, Dropped: dropped}
 	for i, pt := range params.Points {
+		if !keep[i] {
+			out.Results[i].Dropped = true
+			continue
+		}
 		res := s.model.Observe(pt.Timestamp.Time, pt.Value, params.Context)
 		out.Results[i] = csvio.Result{Score: res.Score, IsAnomaly: res.IsAnomaly}
 		if res.IsAnomaly {
@@ -49,7 +58,10 @@ func (c *call) scan(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
 		}
 		out.SessionID, out.Committed = "", true
 	}
-	msg := fmt.Sprintf("scanned %d points, %d anomalies", len(params.Points), len(out.Anomalies))
+	msg := fmt.Sprintf("scanned %d points, %d anomalies", len(params.Points)-dropped, len(out.Anomalies))
+	if dropped > 0 {
+		msg += fmt.Sprintf(", dropped %d out-of-order points", dropped)
+	}
 	if out.Committed && s.metric != "" {
 		msg += fmt.Sprintf("; stored as metric %s", s.metric)
 	}
@@ -76,7 +88,7 @@ func (c *call) scanSession(params ScanParams) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{tenant: c.t.id, metric: params.Metric, model: model}
+	s := &session{tenant: c.t.id, metric: params.Metric, model: model, storedNewest: model.Newest()}
 	if !c.p.sessions.add(s) {
 		return nil, &opError{code: codeLimit, retryable: true, msg: fmt.Sprintf(
 			"%d scan sessions are open: finish or abort one, or wait %s for idle ones to expire", maxSessions, sessionIdleTimeout)}
@@ -101,29 +113,41 @@ func (c *call) scanStartModel(metric string) (*detect.Model, error) {
 	return c.newModel(metric, 0)
 }
 
-// checkScanPoints rejects a batch with an invalid point or a point that
-// goes back in time, before any point is scored.
-func checkScanPoints(points []PointParam, m *detect.Model) error {
-	last := m.Newest()
-	seen := m.Samples() > 0
+// checkScanPoints rejects a batch with an invalid point before any point is
+// scored, and marks the points to score. A point earlier than the one
+// before it, or than the newest point of the scan's model, fails the batch
+// under the reject policy. Under the drop policy it is skipped and
+// counted, and so is a point at the newest stored point's time, so that
+// rows sent again are not added twice.
+func checkScanPoints(points []PointParam, s *session, policy csvio.OutOfOrder) ([]bool, int, error) {
+	last := s.model.Newest()
+	seen := s.model.Samples() > 0
+	keep := make([]bool, len(points))
+	dropped := 0
 	for i, pt := range points {
 		if pt.Metric != "" {
-			return &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d: scan points take no metric, the scan has one", i)}
+			return nil, 0, pointError(codeInvalidPoint, i, "scan points take no metric", "the scan has one, remove the point's metric")
 		}
 		if err := checkValue(pt.Value); err != nil {
-			return &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d: %v", i, err)}
+			return nil, 0, pointError(codeInvalidPoint, i, err.Error(), "")
 		}
 		if pt.Timestamp.IsZero() {
-			return &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d: missing timestamp", i)}
+			return nil, 0, pointError(codeInvalidPoint, i, "missing timestamp", "every point needs one")
+		}
+		stored := !s.storedNewest.IsZero() && !pt.Timestamp.After(s.storedNewest)
+		if policy == csvio.DropOutOfOrder && (stored || (seen && pt.Timestamp.Before(last))) {
+			dropped++
+			continue
 		}
 		if seen && pt.Timestamp.Before(last) {
-			return &opError{code: codeOutOfOrder, msg: fmt.Sprintf(
-				"point %d: timestamp %s is earlier than the previous point %s: send points in time order",
-				i, pt.Timestamp.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano))}
+			return nil, 0, pointError(codeOutOfOrder, i, fmt.Sprintf("timestamp %s is earlier than the newest point %s",
+				pt.Timestamp.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano)),
+				"send points in time order, or set out_of_order to drop to skip such points")
 		}
 		last, seen = pt.Timestamp.Time, true
+		keep[i] = true
 	}
-	return nil
+	return keep, dropped, nil
 }
 
 // commitScan ends the session and, when it targets a metric, stores its

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mockforge/mockforged/builtin/anomaly/csvio"
 	"github.com/mockforge/mockforged/builtin/anomaly/detect"
+	"github.com/mockforge/mockforged/sdk"
 )
 
 // csvSeries returns a `timestamp,value` CSV of n noisy rows around 50 with
@@ -102,14 +104,14 @@ func TestScanBadRowAbortsAndStoresNothing(t *testing.T) {
 
 func TestIngestCSV(t *testing.T) {
 	p := newTestPlugin(t, newMemStorage(), `{}`)
-	summary, err := IngestCSV(context.Background(), strings.NewReader(csvSeries(500, 400)), InProcess(p, "acme"), "latency", csvio.ScanOptions{})
+	summary, err := IngestCSV(context.Background(), strings.NewReader(csvSeries(500, 400)), InProcess(p, "acme"), "latency", csvio.ScanOptions{}, nil)
 	if err != nil {
 		t.Fatalf("IngestCSV: %v", err)
 	}
 	if summary.Rows != 500 || len(summary.Anomalies) != 1 {
 		t.Errorf("summary %+v, want 500 rows and 1 anomaly", summary)
 	}
-	_, err = IngestCSV(context.Background(), strings.NewReader(""), InProcess(p, "acme"), "latency", csvio.ScanOptions{})
+	_, err = IngestCSV(context.Background(), strings.NewReader(""), InProcess(p, "acme"), "latency", csvio.ScanOptions{}, nil)
 	if !errors.Is(err, csvio.ErrEmpty) {
 		t.Errorf("empty file: %v, want ErrEmpty", err)
 	}
@@ -154,8 +156,81 @@ func TestLocalScorer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	summary, err := csvio.ScanCSV(context.Background(), strings.NewReader(csvSeries(600, 500)), &out, scorer, csvio.ScanOptions{})
+	summary, err := csvio.ScanCSV(context.Background(), strings.NewReader(csvSeries(600, 500)), &out, scorer, csvio.ScanOptions{Format: csvio.FormatJSON})
 	if err != nil || summary.Anomalies != 1 {
 		t.Fatalf("local scan: %+v %v, want one anomaly", summary, err)
+	}
+	var doc struct {
+		Rows []csvio.Result `json:"rows"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if a := doc.Rows[500].Anomaly; a == nil || a.ID == "" || a.Message == "" {
+		t.Errorf("anomalous row %+v, want the anomaly's details", doc.Rows[500])
+	}
+}
+
+// csvLines returns the header and the rows from..to-1 of a CSV.
+func csvLines(input string, from, to int) string {
+	lines := strings.SplitAfter(input, "\n")
+	return lines[0] + strings.Join(lines[1+from:1+to], "")
+}
+
+func TestIngestCSVOverlap(t *testing.T) {
+	p := newTestPlugin(t, newMemStorage(), `{}`)
+	all := csvSeries(520, -1)
+	if _, err := IngestCSV(context.Background(), strings.NewReader(csvLines(all, 0, 500)), InProcess(p, "acme"), "latency", csvio.ScanOptions{}, nil); err != nil {
+		t.Fatalf("first ingest: %v", err)
+	}
+	// The last 100 stored rows again, and 20 new ones.
+	resend := csvLines(all, 400, 520)
+
+	_, err := IngestCSV(context.Background(), strings.NewReader(resend), InProcess(p, "acme"), "latency", csvio.ScanOptions{BatchSize: 64}, nil)
+	var lineErr *csvio.LineError
+	if !errors.As(err, &lineErr) || lineErr.Line != 2 {
+		t.Fatalf("overlap under reject: %v, want a LineError on line 2", err)
+	}
+	if !strings.Contains(err.Error(), "--out-of-order drop") {
+		t.Errorf("error %q does not name --out-of-order drop", err)
+	}
+
+	summary, err := IngestCSV(context.Background(), strings.NewReader(resend), InProcess(p, "acme"), "latency",
+		csvio.ScanOptions{BatchSize: 64, OutOfOrder: csvio.DropOutOfOrder}, nil)
+	if err != nil {
+		t.Fatalf("overlap under drop: %v", err)
+	}
+	if summary.Rows != 20 || summary.Dropped != 100 {
+		t.Errorf("summary %+v, want 20 rows ingested and 100 dropped", summary.Summary)
+	}
+	var list ListMetricsResult
+	mustOK(t, p, "acme", ListMetricsParams{Operation: OpListMetrics}, &list)
+	if list.Metrics[0].Samples != 520 {
+		t.Errorf("samples %d, want 520: every row once", list.Metrics[0].Samples)
+	}
+}
+
+func TestRemoteScorerMapsPointToLine(t *testing.T) {
+	// A plugin result that fails on the fourth point of the batch.
+	exec := func(context.Context, json.RawMessage) (*sdk.ExecuteResult, error) {
+		return failed(pointError(codeInvalidPoint, 3, "invalid value 1e400", "")), nil
+	}
+	rows := []csvio.Row{{Line: 7}, {Line: 8}, {Line: 10}, {Line: 12}, {Line: 13}}
+	_, err := NewRemoteScorer(exec, "latency").Score(context.Background(), rows)
+	var lineErr *csvio.LineError
+	if !errors.As(err, &lineErr) || lineErr.Line != 12 {
+		t.Fatalf("error %v, want a LineError on line 12", err)
+	}
+	if !strings.Contains(err.Error(), "invalid value 1e400") {
+		t.Errorf("error %q lacks the plugin's reason", err)
+	}
+
+	// An out-of-order point of a scan without a metric names the flag.
+	exec = func(context.Context, json.RawMessage) (*sdk.ExecuteResult, error) {
+		return failed(pointError(codeOutOfOrder, 1, "timestamp 2026-01-05T00:00:00Z is earlier than the newest point 2026-01-05T00:10:00Z", "")), nil
+	}
+	_, err = NewRemoteScorer(exec, "").Score(context.Background(), rows)
+	if !errors.As(err, &lineErr) || lineErr.Line != 8 || !strings.Contains(err.Error(), "--out-of-order drop") || strings.Contains(err.Error(), "of metric") {
+		t.Errorf("error %v, want a LineError on line 8 that names --out-of-order drop and no metric", err)
 	}
 }

@@ -20,11 +20,15 @@ const (
 // session is an open scan: a private model that batches of points go
 // through until the scan commits or aborts.
 type session struct {
-	id       string
-	tenant   string
-	metric   string
-	model    *detect.Model
-	lastUsed time.Time
+	id     string
+	tenant string
+	metric string
+	model  *detect.Model
+	// storedNewest is the newest point of the stored metric when the scan
+	// started; zero when the metric had none. Under the drop policy, points
+	// at or before it are dropped as already stored.
+	storedNewest time.Time
+	lastUsed     time.Time
 }
 
 // sessionTable holds the open scan sessions.

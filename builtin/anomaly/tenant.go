@@ -39,6 +39,11 @@ type tenant struct {
 type entry struct {
 	model *detect.Model
 	gen   uint64
+	// fromStore is set when the model is its stored bytes with the config
+	// of gen applied. On a config change such a model is reloaded from
+	// storage rather than reconfigured in memory, because a rebuild for a
+	// smaller retention loses points that the stored bytes still have.
+	fromStore bool
 }
 
 func newTenant(id string) *tenant {
@@ -114,16 +119,45 @@ func (c *call) sortedNames() ([]string, error) {
 // model returns the metric's model, loading it from storage on first use
 // and applying the current config. found is false when the metric is
 // neither in memory nor stored.
+//
+// The stored bytes are the source of truth: after a config change a model
+// is rebuilt from them, as a restarted plugin would do, and only a model
+// that storage does not hold is reconfigured in memory. A config change
+// alone writes nothing.
 func (c *call) model(name string) (m *detect.Model, found bool, err error) {
 	if e := c.t.models[name]; e != nil {
-		if e.gen != c.gen {
-			if err := e.model.Reconfigure(c.cfg.Config); err != nil {
-				return nil, false, err
-			}
-			e.gen = c.gen
+		if e.gen == c.gen {
+			return e.model, true, nil
 		}
-		return e.model, true, nil
+		if !e.fromStore {
+			return c.reconfigureInMemory(name, e)
+		}
+		// Reloaded below; the entry is dropped first, so that a failed load
+		// leaves no model of an older config behind.
+		delete(c.t.models, name)
+		m, found, err := c.load(name)
+		if err == nil && !found && c.noStorage {
+			return c.reconfigureInMemory(name, e)
+		}
+		return m, found, err
 	}
+	return c.load(name)
+}
+
+// reconfigureInMemory applies the current config to a model that exists
+// only in memory.
+func (c *call) reconfigureInMemory(name string, e *entry) (*detect.Model, bool, error) {
+	if err := e.model.Reconfigure(c.cfg.Config); err != nil {
+		return nil, false, err
+	}
+	e.gen, e.fromStore = c.gen, false
+	c.t.models[name] = e
+	return e.model, true, nil
+}
+
+// load reads the metric's model from storage and applies the current
+// config.
+func (c *call) load(name string) (*detect.Model, bool, error) {
 	data, ok, err := c.store.Get(c.ctx, modelKeyPrefix+name)
 	if err != nil {
 		return nil, false, c.storageErr(err, fmt.Sprintf("load metric %q", name))
@@ -131,7 +165,7 @@ func (c *call) model(name string) (m *detect.Model, found bool, err error) {
 	if !ok {
 		return nil, false, nil
 	}
-	m, err = detect.UnmarshalModel(data)
+	m, err := detect.UnmarshalModel(data)
 	if err != nil {
 		c.p.log.Error("stored model is unreadable", "tenant", c.t.id, "metric", name, "error", err)
 		return nil, false, &opError{code: codeStorage, msg: fmt.Sprintf(
@@ -140,7 +174,7 @@ func (c *call) model(name string) (m *detect.Model, found bool, err error) {
 	if err := m.Reconfigure(c.cfg.Config); err != nil {
 		return nil, false, err
 	}
-	c.t.models[name] = &entry{model: m, gen: c.gen}
+	c.t.models[name] = &entry{model: m, gen: c.gen, fromStore: true}
 	c.p.log.Debug("loaded model", "tenant", c.t.id, "metric", name, "samples", m.Samples())
 	return m, true, nil
 }
@@ -174,19 +208,38 @@ func (c *call) newModel(name string, adding int) (*detect.Model, error) {
 }
 
 // save stores models and, once all are stored, makes them the tenant's
-// current models. When a store fails, the models already written are
-// restored to their previous bytes where possible and nothing changes in
-// memory.
+// current models. When a store fails, the models already written get
+// their previous stored bytes back, or are deleted when they were new, and
+// nothing changes in memory.
 func (c *call) save(models []*detect.Model) error {
 	var written []*detect.Model
+	// previous holds the stored bytes that a failed save of several models
+	// puts back. A single model needs none: its one Put either failed or
+	// succeeded.
+	previous := map[string][]byte{}
 	for _, m := range models {
 		data, err := m.MarshalBinary()
 		if err != nil {
+			c.restore(written, previous)
 			return err
 		}
-		if err := c.store.Put(c.ctx, modelKeyPrefix+m.Name(), data); err != nil {
+		key := modelKeyPrefix + m.Name()
+		if len(models) > 1 {
+			old, found, err := c.store.Get(c.ctx, key)
+			if err == nil && found {
+				previous[m.Name()] = old
+			}
+			if err != nil {
+				if err := c.storageErr(err, fmt.Sprintf("read metric %q before storing it", m.Name())); err != nil {
+					c.restore(written, previous)
+					return err
+				}
+				break // no storage: keep every model in memory only
+			}
+		}
+		if err := c.store.Put(c.ctx, key, data); err != nil {
 			if err := c.storageErr(err, fmt.Sprintf("store metric %q", m.Name())); err != nil {
-				c.restore(written)
+				c.restore(written, previous)
 				return err
 			}
 			break // no storage: keep every model in memory only
@@ -194,7 +247,7 @@ func (c *call) save(models []*detect.Model) error {
 		written = append(written, m)
 	}
 	for _, m := range models {
-		c.t.models[m.Name()] = &entry{model: m, gen: c.gen}
+		c.t.models[m.Name()] = &entry{model: m, gen: c.gen, fromStore: !c.noStorage}
 		if c.t.names != nil {
 			c.t.names[m.Name()] = true
 		}
@@ -204,15 +257,12 @@ func (c *call) save(models []*detect.Model) error {
 
 // restore writes back the previous stored bytes of models after a failed
 // save, or deletes the ones that were new.
-func (c *call) restore(written []*detect.Model) {
+func (c *call) restore(written []*detect.Model, previous map[string][]byte) {
 	for _, m := range written {
 		key := modelKeyPrefix + m.Name()
 		var err error
-		if e := c.t.models[m.Name()]; e != nil {
-			var data []byte
-			if data, err = e.model.MarshalBinary(); err == nil {
-				err = c.store.Put(c.ctx, key, data)
-			}
+		if data, ok := previous[m.Name()]; ok {
+			err = c.store.Put(c.ctx, key, data)
 		} else {
 			err = c.store.Delete(c.ctx, key)
 		}
@@ -220,6 +270,14 @@ func (c *call) restore(written []*detect.Model) {
 			c.p.log.Error("restoring a stored model after a failed save failed", "tenant", c.t.id, "metric", m.Name(), "error", err)
 		}
 	}
+}
+
+// ValidateMetricName returns an error that explains why name cannot name
+// a metric: it is empty, longer than 200 bytes, or contains a space or an
+// unprintable character. Clients use it to reject a name before they send
+// any points.
+func ValidateMetricName(name string) error {
+	return validMetricName(name)
 }
 
 // validMetricName rejects empty, overlong and unprintable metric names.

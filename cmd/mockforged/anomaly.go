@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/mockforge/mockforged/builtin/anomaly"
@@ -39,7 +41,8 @@ func (a *app) openInput(path string) (io.Reader, func(), error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+		// The *fs.PathError names the operation and the path already.
+		return nil, nil, fmt.Errorf("%w: check the path, or pass - to read standard input", err)
 	}
 	return f, func() { f.Close() }, nil
 }
@@ -68,18 +71,25 @@ func (a *app) newAnomalyIngestCommand() *cobra.Command {
 	var call callOptions
 	var file, outOfOrder string
 	var batch int
+	var contextPairs []string
 	cmd := &cobra.Command{
 		Use:   "ingest METRIC --file points.csv",
 		Short: "Add the points of a timestamp,value CSV to a metric",
 		Long: `Stream a timestamp,value CSV (header optional; RFC 3339, "2006-01-02
 15:04:05" or unix-second timestamps) into METRIC. A bad line stores
-nothing and is reported with its line number.`,
-		Example: "  mockforged anomaly ingest api.latency_ms --file latency.csv\n  tail -n 100 latency.csv | mockforged anomaly ingest api.latency_ms --file -",
+nothing and is reported with its line number. With --out-of-order drop,
+rows at or before the metric's newest stored point are skipped and counted,
+so overlapping rows can be sent again.`,
+		Example: "  mockforged anomaly ingest api.latency_ms --file latency.csv\n  tail -n 100 latency.csv | mockforged anomaly ingest api.latency_ms --file - --out-of-order drop",
 		Args:    cobra.ExactArgs(1),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
 			order, err := csvio.ParseOutOfOrder(outOfOrder)
 			if err != nil {
 				return usageErrorf("invalid --out-of-order: %v", err)
+			}
+			anomalyContext, err := parseContextFlag(contextPairs)
+			if err != nil {
+				return err
 			}
 			in, closeIn, err := a.openInput(file)
 			if err != nil {
@@ -91,20 +101,26 @@ nothing and is reported with its line number.`,
 				return err
 			}
 			defer client.close()
-			summary, err := anomaly.IngestCSV(cmd.Context(), in, anomalyExec(client, call), args[0], csvio.ScanOptions{BatchSize: batch, OutOfOrder: order})
+			summary, err := anomaly.IngestCSV(cmd.Context(), in, anomalyExec(client, call), args[0],
+				csvio.ScanOptions{BatchSize: batch, OutOfOrder: order}, anomalyContext)
 			if err != nil {
 				return err
 			}
 			if call.format == formatJSON {
 				return writeJSON(a.out, summary)
 			}
-			fmt.Fprintf(a.out, "ingested %d points into %s: %d anomalies, %d out-of-order rows dropped\n", summary.Rows, args[0], len(summary.Anomalies), summary.Dropped)
+			fmt.Fprintf(a.out, "ingested %s into %s: %s, %s dropped\n",
+				countOf(summary.Rows, "point", "points"), args[0],
+				countOf(len(summary.Anomalies), "anomaly", "anomalies"),
+				countOf(summary.Dropped, "out-of-order row", "out-of-order rows"))
 			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&file, "file", "", `CSV file of timestamp,value rows; "-" reads stdin (required)`)
-	cmd.Flags().StringVar(&outOfOrder, "out-of-order", "reject", "what to do with a row older than the previous one: reject or drop")
+	cmd.Flags().StringVar(&outOfOrder, "out-of-order", "reject",
+		"what to do with a row older than the previous one or than the metric's newest point: reject or drop")
 	cmd.Flags().IntVar(&batch, "batch-size", 0, "rows per call (default: the detector's batch size)")
+	addContextFlag(cmd.Flags(), &contextPairs)
 	_ = cmd.MarkFlagRequired("file")
 	a.addCallFlags(cmd.Flags(), &call)
 	return cmd
@@ -113,20 +129,42 @@ nothing and is reported with its line number.`,
 func (a *app) newAnomalyDetectCommand() *cobra.Command {
 	var call callOptions
 	var value float64
+	var timestamp string
+	var contextPairs []string
 	cmd := &cobra.Command{
-		Use:     "detect METRIC --value V",
-		Short:   "Check one value against a metric's baseline without storing it",
-		Example: "  mockforged anomaly detect api.latency_ms --value 950",
-		Args:    cobra.ExactArgs(1),
+		Use:   "detect METRIC --value V",
+		Short: "Check one value against a metric's baseline without storing it",
+		Long: `Check one value against METRIC's baseline, and against the baseline of its
+seasonal phase when the metric is seasonal, without adding it. The value is
+an anomaly when it is at least k standard deviations from that baseline.
+--timestamp selects the phase; the default is the metric's newest point.`,
+		Example: "  mockforged anomaly detect api.latency_ms --value 950\n" +
+			"  mockforged anomaly detect api.latency_ms --value 950 --timestamp 2026-01-05T03:00:00Z --context experiment=db-latency",
+		Args: cobra.ExactArgs(1),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
-			params, err := json.Marshal(anomaly.DetectParams{Operation: anomaly.OpDetect, Metric: args[0], Value: &value})
+			params := anomaly.DetectParams{Operation: anomaly.OpDetect, Metric: args[0], Value: &value}
+			if timestamp != "" {
+				ts, err := csvio.ParseTimestamp(timestamp)
+				if err != nil {
+					return usageErrorf("--timestamp %q: %v", timestamp, err)
+				}
+				params.Timestamp = &anomaly.Timestamp{Time: ts}
+			}
+			var err error
+			if params.Context, err = parseContextFlag(contextPairs); err != nil {
+				return err
+			}
+			raw, err := json.Marshal(params)
 			if err != nil {
 				return fmt.Errorf("encode parameters: %w", err)
 			}
-			return a.callPlugin(cmd.Context(), anomaly.PluginID, params, call)
+			return a.callPlugin(cmd.Context(), anomaly.PluginID, raw, call)
 		}),
 	}
 	cmd.Flags().Float64Var(&value, "value", 0, "value to check (required)")
+	cmd.Flags().StringVar(&timestamp, "timestamp", "",
+		`time of the value, which selects the seasonal phase: RFC 3339, "2006-01-02 15:04:05" (UTC) or Unix seconds (default: the metric's newest point)`)
+	addContextFlag(cmd.Flags(), &contextPairs)
 	_ = cmd.MarkFlagRequired("value")
 	a.addCallFlags(cmd.Flags(), &call)
 	return cmd
@@ -136,13 +174,18 @@ func (a *app) newAnomalyScanCommand() *cobra.Command {
 	var call callOptions
 	var metric, outOfOrder string
 	var batch int
+	var contextPairs []string
 	cmd := &cobra.Command{
 		Use:   "scan FILE.csv",
 		Short: "Stream a timestamp,value CSV through the detector and print each row's verdict",
 		Long: `Stream a timestamp,value CSV through the detector and print every row with
 anomaly_score, is_anomaly, severity and type added (-o csv, the default),
-or as JSON (-o json). Without --metric the scan stores nothing; with it, the
-scanned model is stored as that metric. FILE "-" reads stdin.`,
+or as JSON (-o json, where anomalous rows carry the anomaly's id, message
+and expected range). Without --metric the scan stores nothing; with it, the
+scanned model is stored as that metric. FILE "-" reads stdin. The output
+is printed once the whole file has been scanned: a failed scan prints no
+rows, only the error (on stderr, and with -o json as {"error": ...} on
+stdout), and exits with status 1.`,
 		Example: "  mockforged anomaly scan nyc_taxi.csv > scored.csv\n  mockforged anomaly scan cpu.csv --metric host.cpu -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
@@ -153,6 +196,15 @@ scanned model is stored as that metric. FILE "-" reads stdin.`,
 			order, err := csvio.ParseOutOfOrder(outOfOrder)
 			if err != nil {
 				return usageErrorf("invalid --out-of-order: %v", err)
+			}
+			if metric != "" {
+				if err := anomaly.ValidateMetricName(metric); err != nil {
+					return usageErrorf("invalid --metric: %v", err)
+				}
+			}
+			anomalyContext, err := parseContextFlag(contextPairs)
+			if err != nil {
+				return err
 			}
 			in, closeIn, err := a.openInput(args[0])
 			if err != nil {
@@ -165,18 +217,48 @@ scanned model is stored as that metric. FILE "-" reads stdin.`,
 			}
 			defer client.close()
 			scorer := anomaly.NewRemoteScorer(anomalyExec(client, call), metric)
+			scorer.OutOfOrder, scorer.Context = order, anomalyContext
 			_, err = csvio.ScanCSV(cmd.Context(), in, a.out, scorer, csvio.ScanOptions{Format: format, BatchSize: batch, OutOfOrder: order})
 			return err
 		}),
 	}
 	cmd.Flags().StringVar(&metric, "metric", "", "store the scanned model as this metric (default: store nothing)")
-	cmd.Flags().StringVar(&outOfOrder, "out-of-order", "reject", "what to do with a row older than the previous one: reject or drop")
+	cmd.Flags().StringVar(&outOfOrder, "out-of-order", "reject",
+		"what to do with a row older than the previous one or, with --metric, than the metric's newest point: reject or drop")
 	cmd.Flags().IntVar(&batch, "batch-size", 0, "rows per call (default: the detector's batch size)")
+	addContextFlag(cmd.Flags(), &contextPairs)
 	cmd.Flags().StringVar(&call.tenant, "tenant", "", "tenant on whose behalf the plugin is called")
 	cmd.Flags().DurationVar(&call.timeout, "timeout", 0, "deadline of each batch call, such as 5s (default: the daemon's default timeout)")
 	addOutputFlag(cmd.Flags(), &call.format, "csv", formatJSON)
 	a.addTokenFlag(cmd.Flags())
 	return cmd
+}
+
+// addContextFlag adds --context, the key=value pairs copied into every
+// anomaly of the call.
+func addContextFlag(flags *pflag.FlagSet, pairs *[]string) {
+	flags.StringArrayVar(pairs, "context", nil, "key=value copied into every anomaly, such as experiment=db-latency; repeat for more")
+}
+
+// parseContextFlag converts --context key=value pairs to a map; nil when
+// there are none.
+func parseContextFlag(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(pairs))
+	for _, pair := range pairs {
+		key, value, ok := strings.Cut(pair, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return nil, usageErrorf("invalid --context %q: use key=value, such as experiment=db-latency", pair)
+		}
+		if _, dup := out[key]; dup {
+			return nil, usageErrorf("invalid --context %q: key %q is given twice", pair, key)
+		}
+		out[key] = value
+	}
+	return out, nil
 }
 
 func (a *app) newAnomalyEvaluateCommand() *cobra.Command {
@@ -213,4 +295,12 @@ in total. It runs in this process and needs no daemon.`,
 	_ = cmd.MarkFlagRequired("windows")
 	addOutputFlag(cmd.Flags(), &format, formatText, formatJSON)
 	return cmd
+}
+
+// countOf formats n with the singular or plural noun that follows it.
+func countOf[N ~int | ~int64](n N, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
 }

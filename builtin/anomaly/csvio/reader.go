@@ -38,6 +38,14 @@ func ParseOutOfOrder(s string) (OutOfOrder, error) {
 	return 0, fmt.Errorf("invalid out-of-order policy %q: use reject or drop", s)
 }
 
+// String returns "reject" or "drop", the form ParseOutOfOrder reads.
+func (o OutOfOrder) String() string {
+	if o == DropOutOfOrder {
+		return "drop"
+	}
+	return "reject"
+}
+
 // LineError reports a row that was rejected, with its 1-based line number.
 type LineError struct {
 	// Line is the line of the input where the row starts.
@@ -46,6 +54,9 @@ type LineError struct {
 	Field string
 	// Reason describes the problem and how to fix it.
 	Reason string
+	// Err is the underlying error, if any, such as the plugin's failed
+	// result; Reason already describes it.
+	Err error
 }
 
 // Error formats the error as "line N: reason".
@@ -54,6 +65,11 @@ func (e *LineError) Error() string {
 		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
 	}
 	return fmt.Sprintf("line %d: %q: %s", e.Line, e.Field, e.Reason)
+}
+
+// Unwrap returns the underlying error.
+func (e *LineError) Unwrap() error {
+	return e.Err
 }
 
 // Row is one data row of the input.
@@ -70,14 +86,19 @@ type Row struct {
 
 // Reader reads rows from a `timestamp,value` CSV stream. The header line is
 // optional: a first line whose timestamp and value both fail to parse is
-// taken as the header. Extra columns after the value are ignored.
+// taken as the header. A row with other than two fields is rejected, so
+// that a column is never dropped silently and a decimal comma is caught.
+// The one exception is a scan's own CSV output, recognised by its header:
+// its rows are read as `timestamp,value` and the old results are ignored.
 type Reader struct {
 	csv        *csv.Reader
 	outOfOrder OutOfOrder
-	started    bool
-	rows       int
-	dropped    int
-	last       time.Time
+	// fields is the number of fields each row must have.
+	fields  int
+	started bool
+	rows    int
+	dropped int
+	last    time.Time
 }
 
 // NewReader returns a Reader over r that applies the out-of-order policy.
@@ -87,7 +108,7 @@ func NewReader(r io.Reader, outOfOrder OutOfOrder) *Reader {
 	c.ReuseRecord = true
 	c.TrimLeadingSpace = true
 	c.Comment = '#'
-	return &Reader{csv: c, outOfOrder: outOfOrder}
+	return &Reader{csv: c, outOfOrder: outOfOrder, fields: 2}
 }
 
 // Dropped returns how many out-of-order rows were skipped so far.
@@ -121,9 +142,12 @@ func (r *Reader) Next() (Row, error) {
 		}
 		first := !r.started
 		r.started = true
-		row, err := parseRow(record, line)
+		row, err := parseRow(record, line, r.fields)
 		if err != nil {
 			if first && looksLikeHeader(record) {
+				if isScanOutputHeader(record) {
+					r.fields = len(record)
+				}
 				continue
 			}
 			return Row{}, err
@@ -134,7 +158,7 @@ func (r *Reader) Next() (Row, error) {
 				continue
 			}
 			return Row{}, &LineError{Line: line, Field: row.RawTimestamp, Reason: fmt.Sprintf(
-				"timestamp is earlier than the previous row's (%s): sort the file by time or drop such rows with the drop policy",
+				"timestamp is earlier than the previous row's (%s): sort the rows by time, or skip such rows with --out-of-order drop",
 				r.last.Format(time.RFC3339Nano))}
 		}
 		r.last = row.Timestamp
@@ -174,10 +198,24 @@ func looksLikeHeader(record []string) bool {
 	return err != nil
 }
 
-func parseRow(record []string, line int) (Row, error) {
-	if len(record) < 2 {
+// isScanOutputHeader reports whether record is the header of a scan's CSV
+// output.
+func isScanOutputHeader(record []string) bool {
+	return strings.Join(record, ",")+"\n" == csvHeader
+}
+
+// parseRow parses a row that must have fields fields: 2, or 6 in a scan's
+// output, whose last four are ignored.
+func parseRow(record []string, line, fields int) (Row, error) {
+	switch {
+	case len(record) < 2:
 		return Row{}, &LineError{Line: line, Reason: fmt.Sprintf(
 			"expected 2 fields (timestamp,value), found %d", len(record))}
+	case len(record) != fields && fields != 2:
+		return Row{}, &LineError{Line: line, Reason: fmt.Sprintf(
+			"expected %d fields as in the header (%s), found %d", fields, strings.TrimSuffix(csvHeader, "\n"), len(record))}
+	case len(record) > 2 && fields == 2:
+		return Row{}, &LineError{Line: line, Reason: extraFieldsReason(record)}
 	}
 	rawTS := strings.TrimSpace(record[0])
 	ts, err := ParseTimestamp(rawTS)
@@ -190,6 +228,21 @@ func parseRow(record []string, line int) (Row, error) {
 		return Row{}, &LineError{Line: line, Field: rawValue, Reason: err.Error()}
 	}
 	return Row{Line: line, RawTimestamp: rawTS, Timestamp: ts, Value: value}, nil
+}
+
+// extraFieldsReason explains a row of more than two fields. Two integer
+// fields after the timestamp are most likely a decimal comma.
+func extraFieldsReason(record []string) string {
+	reason := fmt.Sprintf("expected 2 fields (timestamp,value), found %d", len(record))
+	if len(record) == 3 && isDigits(strings.TrimSpace(record[1])) && isDigits(strings.TrimSpace(record[2])) {
+		return reason + fmt.Sprintf(": %q looks like a decimal comma, write the value as %s.%s",
+			strings.Join(record[1:], ","), strings.TrimSpace(record[1]), strings.TrimSpace(record[2]))
+	}
+	return reason + ": keep only the timestamp and value columns, for example with cut -d, -f1,2"
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // parseValue parses a finite float64.

@@ -30,7 +30,7 @@ func TestReaderFormats(t *testing.T) {
 		"2014-07-01T00:30:00Z,8127.5\n" +
 		"2014-07-01T01:00:00+02:00,1e3\n" + // 23:00 UTC the day before: out of order
 		"1404180000,-3\n" +
-		"1404180000.5,4,extra\n"
+		"1404180000.5,4\n"
 	rows, _, err := readAll(input, DropOutOfOrder)
 	if err != nil {
 		t.Fatalf("read: %v", err)
@@ -75,6 +75,11 @@ func TestReaderBadInput(t *testing.T) {
 		{"infinite", "2014-07-01 00:00:00,1\n2014-07-01 00:05:00,+Inf\n", 2, "NaN and infinite values"},
 		{"missing value", "timestamp,value\n2014-07-01 00:00:00,\n", 2, "missing value"},
 		{"one field", "timestamp,value\n2014-07-01 00:00:00\n", 2, "expected 2 fields"},
+		{"decimal comma", "timestamp,value\n2014-07-01 00:00:00,1\n2014-07-01 00:05:00,13370,7\n", 3, `found 3: "13370,7" looks like a decimal comma, write the value as 13370.7`},
+		{"extra field", "2014-07-01 00:00:00,1,web-1\n", 1, "found 3: keep only the timestamp and value columns"},
+		{"trailing comma", "2014-07-01 00:00:00,1,\n", 1, "found 3: keep only the timestamp and value columns"},
+		{"extra header field", "timestamp,value,host\n2014-07-01 00:00:00,1,a\n", 2, "found 3"},
+		{"short scan output row", "timestamp,value,anomaly_score,is_anomaly,severity,type\n2014-07-01 00:00:00,1,0.5\n", 2, "expected 6 fields as in the header"},
 		{"out of order", "t,v\n2014-07-01 00:05:00,1\n2014-07-01 00:00:00,2\n", 3, "earlier than the previous row"},
 		{"unterminated quote", "t,v\n\"2014-07-01 00:05:00,1\n", 2, "malformed CSV"},
 		{"bad first line", "2014-07-01 00:00:00,x\n", 1, "invalid value"},
@@ -93,6 +98,19 @@ func TestReaderBadInput(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestReaderReadsScanOutput(t *testing.T) {
+	input := "timestamp,value,anomaly_score,is_anomaly,severity,type\n" +
+		"2014-07-01 00:00:00,1,0.000000,false,,\n" +
+		"2014-07-01 00:05:00,50,1.000000,true,high,statistical_outlier\n"
+	rows, _, err := readAll(input, RejectOutOfOrder)
+	if err != nil {
+		t.Fatalf("read a scan's output: %v", err)
+	}
+	if len(rows) != 2 || rows[1].Value != 50 {
+		t.Errorf("rows %+v, want 2 with the values 1 and 50", rows)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/mockforge/mockforged/builtin/anomaly/detect"
 )
 
 // DefaultBatchSize is the number of rows sent to a Scorer at once when
@@ -21,6 +23,13 @@ type Result struct {
 	Severity string `json:"severity,omitempty"`
 	// Type is the anomaly type; empty when IsAnomaly is false.
 	Type string `json:"type,omitempty"`
+	// Anomaly describes the anomaly, with its id, message and expected
+	// range, when the scorer provides it; the JSON output carries it.
+	Anomaly *detect.Anomaly `json:"anomaly,omitempty"`
+	// Dropped is set when the scorer skipped the row, as a scan under the
+	// drop policy skips rows at or before a stored metric's newest point.
+	// A dropped row is not written and counts in Summary.Dropped.
+	Dropped bool `json:"dropped,omitempty"`
 }
 
 // Scorer scores rows in order, one batch at a time, keeping its state
@@ -48,7 +57,8 @@ type ScanOptions struct {
 
 // Summary counts what a stream contained.
 type Summary struct {
-	// Rows is the number of rows read and handed on.
+	// Rows is the number of rows scored and written by ScanCSV, or read and
+	// handed on by StreamCSV.
 	Rows int `json:"rows"`
 	// Anomalies is the number of rows marked as anomalies.
 	Anomalies int `json:"anomalies"`
@@ -57,35 +67,52 @@ type Summary struct {
 }
 
 // ScanCSV streams the `timestamp,value` CSV in r through scorer in batches
-// and writes each row with its result to w in the chosen format. On any
-// error it aborts the scorer and returns the error; rows already written
-// stay written.
-func ScanCSV(ctx context.Context, r io.Reader, w io.Writer, scorer Scorer, opts ScanOptions) (Summary, error) {
-	out, err := newResultWriter(w, opts.Format)
+// and writes each row with its result to w in the chosen format. The
+// output is staged (in memory up to spoolMemoryBytes, then in a temporary
+// file) and reaches w only after the last row was scored and the scorer
+// committed, so a failed scan writes nothing to w. On any error before the
+// commit it aborts the scorer and returns the error.
+func ScanCSV(ctx context.Context, r io.Reader, w io.Writer, scorer Scorer, opts ScanOptions) (summary Summary, err error) {
+	staged := newSpool()
+	defer func() {
+		if discardErr := staged.Discard(); discardErr != nil {
+			err = errors.Join(err, discardErr)
+		}
+	}()
+	out, err := newResultWriter(staged, opts.Format)
 	if err != nil {
 		return Summary{}, err
 	}
-	var summary Summary
+	scorerDropped := 0
 	score := func(batch []Row) error {
 		results, err := scorer.Score(ctx, batch)
+		var lineErr *LineError
+		if errors.As(err, &lineErr) {
+			return err // names its line already
+		}
 		if err != nil {
-			return fmt.Errorf("score rows %d to %d: %w", batch[0].Line, batch[len(batch)-1].Line, err)
+			return fmt.Errorf("score the rows of lines %d to %d: %w", batch[0].Line, batch[len(batch)-1].Line, err)
 		}
 		if len(results) != len(batch) {
 			return fmt.Errorf("score rows: scorer returned %d results for %d rows", len(results), len(batch))
 		}
 		for i := range batch {
+			if results[i].Dropped {
+				scorerDropped++
+				continue
+			}
 			if results[i].IsAnomaly {
 				summary.Anomalies++
 			}
 			if err := out.WriteRow(batch[i], results[i]); err != nil {
 				return err
 			}
+			summary.Rows++
 		}
 		return nil
 	}
 	stats, err := StreamCSV(ctx, r, opts.BatchSize, opts.OutOfOrder, score)
-	summary.Rows, summary.Dropped = stats.Rows, stats.Dropped
+	summary.Dropped = stats.Dropped + scorerDropped
 	if err == nil {
 		err = out.Close(summary)
 	}
@@ -97,6 +124,9 @@ func ScanCSV(ctx context.Context, r io.Reader, w io.Writer, scorer Scorer, opts 
 	}
 	if err := scorer.Commit(ctx); err != nil {
 		return summary, fmt.Errorf("commit scan: %w", err)
+	}
+	if _, err := staged.WriteTo(w); err != nil {
+		return summary, fmt.Errorf("write output after the scan completed: %w", err)
 	}
 	return summary, nil
 }

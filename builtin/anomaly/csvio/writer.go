@@ -48,6 +48,9 @@ func newResultWriter(w io.Writer, f Format) (resultWriter, error) {
 	return nil, fmt.Errorf("invalid output format %d", f)
 }
 
+// csvHeader is the header of the CSV output.
+const csvHeader = "timestamp,value,anomaly_score,is_anomaly,severity,type\n"
+
 // csvWriter writes `timestamp,value,anomaly_score,is_anomaly,severity,type`.
 // Timestamps are written as they were read; scores have six decimals.
 type csvWriter struct {
@@ -59,7 +62,7 @@ type csvWriter struct {
 func (c *csvWriter) WriteRow(row Row, res Result) error {
 	if !c.wroteHeader {
 		c.wroteHeader = true
-		if _, err := c.w.WriteString("timestamp,value,anomaly_score,is_anomaly,severity,type\n"); err != nil {
+		if _, err := c.w.WriteString(csvHeader); err != nil {
 			return fmt.Errorf("write csv header: %w", err)
 		}
 	}
@@ -85,7 +88,8 @@ func (c *csvWriter) WriteRow(row Row, res Result) error {
 
 func (c *csvWriter) Close(Summary) error {
 	if !c.wroteHeader {
-		if _, err := c.w.WriteString("timestamp,value,anomaly_score,is_anomaly,severity,type\n"); err != nil {
+		c.wroteHeader = true
+		if _, err := c.w.WriteString(csvHeader); err != nil {
 			return fmt.Errorf("write csv header: %w", err)
 		}
 	}

@@ -1,0 +1,536 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/mockforge/mockforged/builtin/anomaly"
+	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
+)
+
+// buildMockforged compiles this command into a temporary directory.
+func buildMockforged(tb testing.TB) string {
+	tb.Helper()
+	binary := filepath.Join(tb.TempDir(), "mockforged")
+	cmd := exec.Command("go", "build", "-o", binary, ".")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("build mockforged: %v\n%s", err, stderr.String())
+	}
+	return binary
+}
+
+// lockedBuffer collects the daemon's output while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startRealDaemon runs `mockforged serve` from binary on fresh directories,
+// waits until its built-in anomaly detector runs and returns the socket.
+// The daemon is killed when the test ends.
+func startRealDaemon(tb testing.TB, binary string) string {
+	tb.Helper()
+	// A unix socket path has at most about 100 bytes, so the socket gets a
+	// short directory of its own.
+	sockDir, err := os.MkdirTemp("", "mf-anomaly-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(sockDir) })
+	root := tb.TempDir()
+	socket := filepath.Join(sockDir, "d.sock")
+	output := &lockedBuffer{}
+	cmd := exec.Command(binary, "serve", "--socket", socket,
+		"--data-dir", filepath.Join(root, "data"), "--plugins-dir", filepath.Join(root, "plugins"))
+	cmd.Stdout, cmd.Stderr = output, output
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start daemon: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		if tb.Failed() {
+			tb.Logf("daemon output:\n%s", output.String())
+		}
+	})
+
+	conn, err := grpc.NewClient("unix://"+socket, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		tb.Fatalf("dial daemon: %v", err)
+	}
+	defer conn.Close()
+	client := apiv1.NewDaemonClient(conn)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if anomalyRunning(client) {
+			return socket
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("daemon exited before the anomaly detector ran:\n%s", output.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the anomaly detector did not run within 30s:\n%s", output.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// anomalyRunning reports whether the daemon lists the anomaly detector as
+// running.
+func anomalyRunning(client apiv1.DaemonClient) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := client.ListPlugins(ctx, &apiv1.ListPluginsRequest{})
+	if err != nil {
+		return false
+	}
+	for _, p := range resp.GetPlugins() {
+		if p.GetId() == anomaly.PluginID && p.GetState() == apiv1.PluginState_PLUGIN_STATE_RUNNING {
+			return true
+		}
+	}
+	return false
+}
+
+// latencyCSV returns a header and the rows from..to-1 of a noisy
+// one-minute series, with a spike at row spike (-1 for none) and the value
+// text bad at row badRow (-1 for none).
+func latencyCSV(from, to, spike, badRow int, bad string) string {
+	var b strings.Builder
+	b.WriteString("timestamp,value\n")
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for i := from; i < to; i++ {
+		value := fmt.Sprintf("%.2f", 200+10*math.Sin(float64(i)*0.7)+float64((i*7919)%13))
+		switch i {
+		case spike:
+			value = "900"
+		case badRow:
+			value = bad
+		}
+		fmt.Fprintf(&b, "%s,%s\n", start.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), value)
+	}
+	return b.String()
+}
+
+// writeFile writes content to a file in a temporary directory.
+func writeFile(t testing.TB, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// metricInfo is the part of a list_metrics entry that the tests check.
+type metricInfo struct {
+	Name    string                     `json:"name"`
+	Samples int64                      `json:"samples"`
+	Raw     map[string]json.RawMessage `json:"-"`
+}
+
+// listMetrics returns the metrics of the default tenant through
+// `mockforged exec`, each with its raw JSON members.
+func listMetrics(t *testing.T, socket string) map[string]metricInfo {
+	t.Helper()
+	res := runCLI(t, "", "--socket", socket, "exec", anomaly.PluginID, "--param", "operation=list_metrics", "-o", "json")
+	if res.code != exitOK {
+		t.Fatalf("list_metrics: exit %d, stderr %s", res.code, res.stderr)
+	}
+	var view struct {
+		Data struct {
+			Metrics []json.RawMessage `json:"metrics"`
+		} `json:"data_json"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &view); err != nil {
+		t.Fatalf("list_metrics output is not JSON: %v\n%s", err, res.stdout)
+	}
+	out := map[string]metricInfo{}
+	for _, raw := range view.Data.Metrics {
+		var m metricInfo
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &m.Raw); err != nil {
+			t.Fatal(err)
+		}
+		out[m.Name] = m
+	}
+	return out
+}
+
+// TestAnomalyCLI runs the anomaly commands in this process against a real
+// daemon, which runs the built-in detector as a plugin process.
+func TestAnomalyCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds mockforged and runs its daemon")
+	}
+	socket := startRealDaemon(t, buildMockforged(t))
+
+	t.Run("missing file", func(t *testing.T) { testAnomalyMissingFile(t, socket) })
+	t.Run("ingest overlap", func(t *testing.T) { testAnomalyIngestOverlap(t, socket) })
+	t.Run("scan overlap", func(t *testing.T) { testAnomalyScanOverlap(t, socket) })
+	t.Run("scan failure output", func(t *testing.T) { testAnomalyScanFailureOutput(t, socket) })
+	t.Run("scan extra column", func(t *testing.T) { testAnomalyScanExtraColumn(t, socket) })
+	t.Run("scan bad metric name", func(t *testing.T) { testAnomalyScanBadMetricName(t, socket) })
+	t.Run("scan json details", func(t *testing.T) { testAnomalyScanJSONDetails(t, socket) })
+	t.Run("detect flags", func(t *testing.T) { testAnomalyDetectFlags(t, socket) })
+	t.Run("young metric baseline", func(t *testing.T) { testAnomalyYoungMetric(t, socket) })
+}
+
+func testAnomalyMissingFile(t *testing.T, socket string) {
+	missing := filepath.Join(t.TempDir(), "absent.csv")
+	for _, args := range [][]string{
+		{"anomaly", "ingest", "api.latency", "--file", missing},
+		{"anomaly", "scan", missing},
+	} {
+		res := runCLI(t, "", append([]string{"--socket", socket}, args...)...)
+		if res.code != exitFailure {
+			t.Errorf("%v: exit %d, want %d", args, res.code, exitFailure)
+		}
+		if n := strings.Count(res.stderr, missing); n != 1 {
+			t.Errorf("%v: stderr %q names the path %d times, want once", args, res.stderr, n)
+		}
+		for _, want := range []string{"no such file or directory", "check the path"} {
+			if !strings.Contains(res.stderr, want) {
+				t.Errorf("%v: stderr %q lacks %q", args, res.stderr, want)
+			}
+		}
+	}
+}
+
+func testAnomalyIngestOverlap(t *testing.T, socket string) {
+	first := writeFile(t, "first.csv", latencyCSV(0, 500, -1, -1, ""))
+	res := runCLI(t, "", "--socket", socket, "anomaly", "ingest", "ingest.latency", "--file", first)
+	if res.code != exitOK {
+		t.Fatalf("first ingest: exit %d, stderr %s", res.code, res.stderr)
+	}
+
+	// The last 100 stored rows and 20 new ones, from stdin.
+	resend := latencyCSV(400, 520, -1, -1, "")
+	res = runCLI(t, resend, "--socket", socket, "anomaly", "ingest", "ingest.latency", "--file", "-")
+	if res.code != exitFailure {
+		t.Fatalf("overlap under reject: exit %d, want %d", res.code, exitFailure)
+	}
+	for _, want := range []string{"line 2:", "2026-01-05T06:40:00Z", "--out-of-order drop"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr %q lacks %q", res.stderr, want)
+		}
+	}
+	if n := listMetrics(t, socket)["ingest.latency"].Samples; n != 500 {
+		t.Errorf("%d samples after a rejected ingest, want the 500 stored before", n)
+	}
+
+	res = runCLI(t, resend, "--socket", socket, "anomaly", "ingest", "ingest.latency", "--file", "-", "--out-of-order", "drop")
+	if res.code != exitOK {
+		t.Fatalf("overlap under drop: exit %d, stderr %s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "ingested 20 points") || !strings.Contains(res.stdout, "100 out-of-order rows dropped") {
+		t.Errorf("stdout %q, want 20 points ingested and 100 rows dropped", res.stdout)
+	}
+	if n := listMetrics(t, socket)["ingest.latency"].Samples; n != 520 {
+		t.Errorf("%d samples, want 520: every row once", n)
+	}
+}
+
+func testAnomalyScanOverlap(t *testing.T, socket string) {
+	first := writeFile(t, "first.csv", latencyCSV(0, 500, -1, -1, ""))
+	res := runCLI(t, "", "--socket", socket, "anomaly", "scan", first, "--metric", "scan.latency")
+	if res.code != exitOK {
+		t.Fatalf("first scan: exit %d, stderr %s", res.code, res.stderr)
+	}
+
+	resend := writeFile(t, "resend.csv", latencyCSV(450, 530, -1, -1, ""))
+	res = runCLI(t, "", "--socket", socket, "anomaly", "scan", resend, "--metric", "scan.latency")
+	if res.code != exitFailure || res.stdout != "" {
+		t.Fatalf("overlap under reject: exit %d, stdout %q; want %d and no output", res.code, res.stdout, exitFailure)
+	}
+	for _, want := range []string{"line 2:", "--out-of-order drop"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr %q lacks %q", res.stderr, want)
+		}
+	}
+
+	res = runCLI(t, "", "--socket", socket, "anomaly", "scan", resend, "--metric", "scan.latency", "--out-of-order", "drop", "-o", "json")
+	if res.code != exitOK {
+		t.Fatalf("overlap under drop: exit %d, stderr %s", res.code, res.stderr)
+	}
+	var doc struct {
+		Rows []struct {
+			Timestamp string `json:"timestamp"`
+		} `json:"rows"`
+		Summary struct {
+			Rows    int `json:"rows"`
+			Dropped int `json:"dropped"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, res.stdout)
+	}
+	if doc.Summary.Rows != 30 || doc.Summary.Dropped != 50 || len(doc.Rows) != 30 {
+		t.Fatalf("%d rows with summary %+v, want 30 rows written and 50 dropped", len(doc.Rows), doc.Summary)
+	}
+	if doc.Rows[0].Timestamp != "2026-01-05T08:20:00Z" {
+		t.Errorf("first row written %s, want the first new row 2026-01-05T08:20:00Z", doc.Rows[0].Timestamp)
+	}
+	if n := listMetrics(t, socket)["scan.latency"].Samples; n != 530 {
+		t.Errorf("%d samples, want 530: every row once", n)
+	}
+}
+
+func testAnomalyScanFailureOutput(t *testing.T, socket string) {
+	// 10,320 rows, as many as the NAB nyc_taxi series, with a bad value on
+	// line 10000, so that several batches are scored before the failure.
+	file := writeFile(t, "taxi.csv", latencyCSV(0, 10320, -1, 9998, "12..5"))
+
+	res := runCLI(t, "", "--socket", socket, "anomaly", "scan", file, "--metric", "failed.scan")
+	if res.code != exitFailure || !strings.Contains(res.stderr, `line 10000: "12..5": invalid value`) {
+		t.Fatalf("csv: exit %d, stderr %q; want a failure on line 10000", res.code, res.stderr)
+	}
+	if res.stdout != "" {
+		t.Errorf("csv: a failed scan printed %d bytes on stdout, want none: ...%q", len(res.stdout), res.stdout[max(0, len(res.stdout)-60):])
+	}
+	if _, stored := listMetrics(t, socket)["failed.scan"]; stored {
+		t.Errorf("a failed scan stored its metric")
+	}
+
+	res = runCLI(t, "", "--socket", socket, "anomaly", "scan", file, "-o", "json")
+	if res.code != exitFailure {
+		t.Fatalf("json: exit %d, want %d", res.code, exitFailure)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("json output is not one document: %v\n...%s", err, res.stdout[max(0, len(res.stdout)-200):])
+	}
+	var failure struct {
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(doc["error"], &failure); err != nil || len(doc) != 1 {
+		t.Fatalf("json output %s, want only an error member", res.stdout)
+	}
+	if !strings.Contains(failure.Message, "line 10000") {
+		t.Errorf("error message %q does not name line 10000", failure.Message)
+	}
+}
+
+func testAnomalyScanExtraColumn(t *testing.T, socket string) {
+	file := writeFile(t, "comma.csv", "timestamp,value\n2026-01-05T00:00:00Z,13370.5\n2026-01-05T00:01:00Z,13370,7\n")
+	res := runCLI(t, "", "--socket", socket, "anomaly", "scan", file)
+	if res.code != exitFailure {
+		t.Fatalf("exit %d, want %d", res.code, exitFailure)
+	}
+	if !strings.Contains(res.stderr, "line 3: expected 2 fields (timestamp,value), found 3") || !strings.Contains(res.stderr, "13370.7") {
+		t.Errorf("stderr %q, want the line, the field count and the value with a decimal point", res.stderr)
+	}
+
+	// A scan's own output is read as timestamp,value.
+	scored := writeFile(t, "scored.csv", "timestamp,value,anomaly_score,is_anomaly,severity,type\n"+
+		"2026-01-05T00:00:00Z,1,0.000000,false,,\n2026-01-05T00:01:00Z,2,0.000000,false,,\n")
+	res = runCLI(t, "", "--socket", socket, "anomaly", "scan", scored)
+	if res.code != exitOK || strings.Count(res.stdout, "\n") != 3 {
+		t.Errorf("scan of a scan's output: exit %d, stdout %q, stderr %q; want a header and 2 rows", res.code, res.stdout, res.stderr)
+	}
+}
+
+func testAnomalyScanBadMetricName(t *testing.T, socket string) {
+	file := writeFile(t, "ok.csv", latencyCSV(0, 10, -1, -1, ""))
+	res := runCLI(t, "", "--socket", socket, "anomaly", "scan", file, "--metric", "api latency")
+	if res.code != exitUsage || res.stdout != "" {
+		t.Fatalf("exit %d, stdout %q; want %d and no output", res.code, res.stdout, exitUsage)
+	}
+	if want := `invalid --metric: invalid metric name "api latency": use printable characters without spaces`; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr %q lacks %q", res.stderr, want)
+	}
+}
+
+// anomalyDetails is the part of an anomaly that the CLI tests check.
+type anomalyDetails struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Expected struct {
+		Lower float64 `json:"lower"`
+		Upper float64 `json:"upper"`
+	} `json:"expected_range"`
+	Timestamp time.Time         `json:"timestamp"`
+	Context   map[string]string `json:"context"`
+}
+
+func testAnomalyScanJSONDetails(t *testing.T, socket string) {
+	file := writeFile(t, "spike.csv", latencyCSV(0, 400, 300, -1, ""))
+	res := runCLI(t, "", "--socket", socket, "anomaly", "scan", file, "-o", "json", "--context", "experiment=db-latency")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr %s", res.code, res.stderr)
+	}
+	var doc struct {
+		Rows []struct {
+			IsAnomaly bool            `json:"is_anomaly"`
+			Severity  string          `json:"severity"`
+			Type      string          `json:"type"`
+			Anomaly   *anomalyDetails `json:"anomaly"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v", err)
+	}
+	if len(doc.Rows) != 400 {
+		t.Fatalf("%d rows, want 400", len(doc.Rows))
+	}
+	spike := doc.Rows[300]
+	if !spike.IsAnomaly || spike.Anomaly == nil {
+		t.Fatalf("spike row %+v, want an anomaly with its details", spike)
+	}
+	a := spike.Anomaly
+	if a.ID == "" || a.Message == "" || a.Expected.Upper <= a.Expected.Lower {
+		t.Errorf("anomaly %+v, want an id, a message and an expected range", a)
+	}
+	if a.Type != spike.Type || a.Severity != spike.Severity || a.Type == "" {
+		t.Errorf("anomaly type %q and severity %q, row %q and %q; want the same, set", a.Type, a.Severity, spike.Type, spike.Severity)
+	}
+	if !a.Timestamp.Equal(time.Date(2026, 1, 5, 5, 0, 0, 0, time.UTC)) || a.Context["experiment"] != "db-latency" {
+		t.Errorf("anomaly at %s with context %v, want 05:00 and the experiment", a.Timestamp, a.Context)
+	}
+	for i, row := range doc.Rows {
+		if row.IsAnomaly != (row.Anomaly != nil) {
+			t.Errorf("row %d: is_anomaly %v with details %+v", i, row.IsAnomaly, row.Anomaly)
+		}
+	}
+}
+
+func testAnomalyDetectFlags(t *testing.T, socket string) {
+	file := writeFile(t, "latency.csv", latencyCSV(0, 300, -1, -1, ""))
+	if res := runCLI(t, "", "--socket", socket, "anomaly", "ingest", "detect.latency", "--file", file); res.code != exitOK {
+		t.Fatalf("ingest: exit %d, stderr %s", res.code, res.stderr)
+	}
+
+	res := runCLI(t, "", "--socket", socket, "anomaly", "detect", "detect.latency", "--value", "900",
+		"--timestamp", "2026-01-05 06:00:00", "--context", "experiment=db-latency", "--context", "run=7", "-o", "json")
+	if res.code != exitOK {
+		t.Fatalf("detect: exit %d, stderr %s", res.code, res.stderr)
+	}
+	var view struct {
+		Data struct {
+			Timestamp time.Time       `json:"timestamp"`
+			IsAnomaly bool            `json:"is_anomaly"`
+			Anomaly   *anomalyDetails `json:"anomaly"`
+		} `json:"data_json"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &view); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, res.stdout)
+	}
+	want := time.Date(2026, 1, 5, 6, 0, 0, 0, time.UTC)
+	if !view.Data.Timestamp.Equal(want) || !view.Data.IsAnomaly || view.Data.Anomaly == nil {
+		t.Fatalf("detection %+v, want an anomaly at %s", view.Data, want)
+	}
+	if c := view.Data.Anomaly.Context; c["experiment"] != "db-latency" || c["run"] != "7" {
+		t.Errorf("anomaly context %v, want experiment and run", c)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"context without value", []string{"--context", "experiment"}, `invalid --context "experiment": use key=value`},
+		{"context twice", []string{"--context", "run=1", "--context", "run=2"}, `key "run" is given twice`},
+		{"bad timestamp", []string{"--timestamp", "yesterday"}, `--timestamp "yesterday": invalid timestamp`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--socket", socket, "anomaly", "detect", "detect.latency", "--value", "1"}, tt.args...)
+			res := runCLI(t, "", args...)
+			if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", res.code, res.stderr, exitUsage, tt.want)
+			}
+		})
+	}
+}
+
+func testAnomalyYoungMetric(t *testing.T, socket string) {
+	file := writeFile(t, "young.csv", latencyCSV(0, 5, -1, -1, ""))
+	if res := runCLI(t, "", "--socket", socket, "anomaly", "ingest", "young.latency", "--file", file); res.code != exitOK {
+		t.Fatalf("ingest: exit %d, stderr %s", res.code, res.stderr)
+	}
+	young := listMetrics(t, socket)["young.latency"]
+	if young.Samples != 5 {
+		t.Fatalf("metric %+v, want 5 samples", young)
+	}
+	if _, ok := young.Raw["baseline"]; ok || string(young.Raw["baseline_ready"]) != "false" {
+		t.Errorf("metric with 5 points has baseline %s and baseline_ready %s, want no baseline and false",
+			young.Raw["baseline"], young.Raw["baseline_ready"])
+	}
+}
+
+// taxiCSV returns the NAB nyc_taxi series when ANOMALY_NAB_DIR names the
+// NAB corpus, and otherwise a series of the same length and shape: 10,320
+// half-hourly rows of a daily cycle.
+func taxiCSV(tb testing.TB) string {
+	if dir := os.Getenv("ANOMALY_NAB_DIR"); dir != "" {
+		data, err := os.ReadFile(filepath.Join(dir, "data", "realKnownCause", "nyc_taxi.csv"))
+		if err != nil {
+			tb.Fatalf("ANOMALY_NAB_DIR is set: %v", err)
+		}
+		return string(data)
+	}
+	var b strings.Builder
+	b.WriteString("timestamp,value\n")
+	start := time.Date(2014, 7, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10320 {
+		phase := 2 * math.Pi * float64(i%48) / 48
+		value := 15000 + 9000*math.Sin(phase) + float64((i*7919)%1500)
+		fmt.Fprintf(&b, "%s,%.0f\n", start.Add(time.Duration(i)*30*time.Minute).Format("2006-01-02 15:04:05"), value)
+	}
+	return b.String()
+}
+
+// BenchmarkAnomalyScanTaxi scans a 10,320-row series end to end: this
+// process's CLI reads the file and sends batches to a real daemon, which
+// runs the detector in its plugin process. One op is one scan.
+func BenchmarkAnomalyScanTaxi(b *testing.B) {
+	socket := startRealDaemon(b, buildMockforged(b))
+	file := writeFile(b, "nyc_taxi.csv", taxiCSV(b))
+	for b.Loop() {
+		var stdout, stderr strings.Builder
+		code := execute(context.Background(), []string{"--socket", socket, "anomaly", "scan", file},
+			streams{in: strings.NewReader(""), out: &stdout, err: &stderr})
+		if code != exitOK || strings.Count(stdout.String(), "\n") != 10321 {
+			b.Fatalf("scan: exit %d, %d output lines, stderr %s", code, strings.Count(stdout.String(), "\n"), stderr.String())
+		}
+	}
+}
