@@ -63,7 +63,7 @@ func (d *daemon) stepClock(offset time.Duration) {
 		if err != nil {
 			t.Fatalf("set quotas of %s: %v", clockTenant, err)
 		}
-		skew := resp.GetTenant().GetUpdatedAt().AsTime().Sub(time.Now()) - offset
+		skew := time.Until(resp.GetTenant().GetUpdatedAt().AsTime()) - offset
 		return skew > -time.Second && skew < time.Second
 	})
 }
