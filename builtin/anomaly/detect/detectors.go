@@ -45,8 +45,9 @@ type evaluation struct {
 	// surprisals holds −ln of each available detector's tail probability.
 	surprisals [numComponents]float64
 	has        [numComponents]bool
-	// surprise is −ln of the smallest tail probability times the number of
-	// detectors (a Bonferroni correction), capped at maxSurprisal.
+	// surprise is −ln of the smallest tail probability of the detectors
+	// that combine counts, times their number (a Bonferroni correction),
+	// capped at maxSurprisal.
 	surprise float64
 }
 
@@ -99,10 +100,18 @@ func (ev *evaluation) setZ(c int, z float64) {
 	ev.surprisals[c] = surprisal(twoSidedTail(z))
 }
 
-// combine sets surprise from the detectors' surprisals.
+// combine sets surprise from the detectors' surprisals. When the point's
+// seasonal phase has a baseline, it leaves out the baseline z-score and the
+// pattern detector, which measure the value against the season-blind
+// baseline and so count the season's own swing as deviation. The seasonal
+// z-score measures the same level against the expectation of the point's
+// phase.
 func (ev *evaluation) combine() {
 	maxS, tests := 0.0, 0
 	for c := range numComponents {
+		if ev.seasonal && (c == compStatistical || c == compPattern) {
+			continue
+		}
 		if ev.has[c] {
 			maxS = math.Max(maxS, ev.surprisals[c])
 			tests++

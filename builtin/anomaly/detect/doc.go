@@ -14,9 +14,12 @@
 //   - pattern: how rarely the shape of the last four points occurred before.
 //
 // The smallest tail probability, corrected for the number of detectors,
-// gives the point's surprisal. The mean surprisal of the last 8 points is
-// graded against the metric's own history of it (see score.go), which gives
-// a score in [0, 1] that means the same for every metric.
+// gives the point's surprisal. Once the point's seasonal phase has a
+// baseline, the baseline z-score and the pattern detector, which measure
+// the value against the season-blind baseline, are left out of it. The
+// mean surprisal of the last 8 points is graded against the metric's own
+// history of it (see score.go), which gives a score in [0, 1] that means
+// the same for every metric.
 //
 // A point is an anomaly when no alert of the metric is cooling down and
 // either its score reaches the score threshold, raised after recent alerts
