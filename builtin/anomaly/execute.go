@@ -59,18 +59,11 @@ const maxPointsPerCall = 200000
 
 // Execute runs the operation named by the "operation" parameter.
 func (p *Plugin) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
-	var head struct {
-		Operation string `json:"operation"`
+	op, err := parseOperation(req.Parameters)
+	if err != nil {
+		return failed(err), nil
 	}
-	if err := json.Unmarshal(req.Parameters, &head); err != nil {
-		return failed(&opError{code: codeInvalid, msg: fmt.Sprintf("invalid parameters: %v", err)}), nil
-	}
-	run, ok := operations[head.Operation]
-	if !ok {
-		return failed(&opError{code: codeInvalid, msg: fmt.Sprintf(
-			"unknown operation %q: use one of ingest, update_baseline, detect, detect_window, detect_collective, list_metrics, clear_metrics, scan",
-			head.Operation)}), nil
-	}
+	run := operations[op]
 	c := p.newCall(ctx, req.TenantID)
 	c.t.mu.Lock()
 	defer c.t.mu.Unlock()
@@ -99,14 +92,6 @@ func (p *Plugin) newCall(ctx context.Context, tenantID string) *call {
 	cfg, gen := p.cfg, p.cfgGen
 	p.mu.RUnlock()
 	return &call{ctx: ctx, p: p, t: p.tenant(tenantID), cfg: cfg, gen: gen, store: p.storeFor(ctx, tenantID)}
-}
-
-// decode parses the parameters strictly into v.
-func decode(req *sdk.ExecuteRequest, v any) error {
-	if err := req.DecodeParameters(v); err != nil {
-		return &opError{code: codeInvalid, msg: err.Error()}
-	}
-	return nil
 }
 
 // failed converts an error to a failed result with its code.

@@ -15,10 +15,19 @@ import (
 // before any point is added, and the models are stored before they replace
 // the ones in memory, so a failed call changes nothing.
 func (c *call) ingest(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
-	var params IngestParams
-	if err := decode(req, &params); err != nil {
+	var in struct {
+		IngestParams
+		Points []pointInput `json:"points"`
+	}
+	if err := decode(req, &in); err != nil {
 		return nil, err
 	}
+	params := in.IngestParams
+	points, err := pointsFromInput(in.Points)
+	if err != nil {
+		return nil, err
+	}
+	params.Points = points
 	policy, err := csvio.ParseOutOfOrder(params.OutOfOrder)
 	if err != nil {
 		return nil, &opError{code: codeInvalid, msg: err.Error()}
@@ -35,13 +44,18 @@ func (c *call) ingest(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
 		return nil, err
 	}
 
-	result := IngestResult{Dropped: dropped, Metrics: map[string]int64{}, Anomalies: []detect.Anomaly{}}
+	result := IngestResult{Dropped: dropped, Metrics: map[string]int64{}, TotalSamples: map[string]int64{}, Anomalies: []detect.Anomaly{}}
+	for _, name := range order {
+		result.Metrics[name] = 0
+	}
 	for i, pt := range params.Points {
 		if !keep[i] {
 			continue
 		}
-		res := models[pointMetric(pt, params)].Observe(pt.Timestamp.Time, pt.Value, params.Context)
+		name := pointMetric(pt, params)
+		res := models[name].Observe(pt.Timestamp.Time, pt.Value, params.Context)
 		result.Ingested++
+		result.Metrics[name]++
 		if res.IsAnomaly {
 			result.Anomalies = append(result.Anomalies, *res.Anomaly)
 		}
@@ -49,14 +63,15 @@ func (c *call) ingest(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
 	staged := make([]*detect.Model, 0, len(order))
 	for _, name := range order {
 		staged = append(staged, models[name])
-		result.Metrics[name] = models[name].Samples()
+		result.TotalSamples[name] = models[name].Samples()
 	}
 	if err := c.save(staged); err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("ingested %d points into %d metrics, %d anomalies", result.Ingested, len(order), len(result.Anomalies))
+	msg := fmt.Sprintf("ingested %s into %s, %s", countOf(result.Ingested, "point", "points"),
+		countOf(len(order), "metric", "metrics"), countOf(len(result.Anomalies), "anomaly", "anomalies"))
 	if dropped > 0 {
-		msg += fmt.Sprintf(", dropped %d out-of-order points", dropped)
+		msg += ", dropped " + countOf(dropped, "out-of-order point", "out-of-order points")
 	}
 	return sdk.OK(msg, result), nil
 }
@@ -69,6 +84,35 @@ func checkPointCount(n int) error {
 		return &opError{code: codeInvalid, msg: fmt.Sprintf("%d points in one call, at most %d: split them into batches", n, maxPointsPerCall)}
 	}
 	return nil
+}
+
+// pointInput is a point as sent. Its pointers tell a missing or null
+// timestamp or value from a zero one.
+type pointInput struct {
+	Metric    string     `json:"metric,omitempty"`
+	Timestamp *Timestamp `json:"timestamp"`
+	Value     *float64   `json:"value"`
+}
+
+// pointsFromInput converts the points of a call. A point without a
+// timestamp or a value, null counting as missing, fails the call.
+func pointsFromInput(in []pointInput) ([]PointParam, error) {
+	out := make([]PointParam, len(in))
+	for i, p := range in {
+		switch {
+		case p.Timestamp == nil && p.Value == nil:
+			return nil, pointError(codeInvalidPoint, i, "missing timestamp and value",
+				`give every point both, such as {"timestamp": "2026-01-05T10:00:00Z", "value": 12.5}`)
+		case p.Timestamp == nil:
+			return nil, pointError(codeInvalidPoint, i, "missing timestamp",
+				`give every point a "timestamp": an RFC 3339 string or a number of Unix seconds (null counts as missing)`)
+		case p.Value == nil:
+			return nil, pointError(codeInvalidPoint, i, "missing value",
+				`give every point a "value": a finite number such as 12.5 (null counts as missing)`)
+		}
+		out[i] = PointParam{Metric: p.Metric, Timestamp: *p.Timestamp, Value: *p.Value}
+	}
+	return out, nil
 }
 
 func pointMetric(pt PointParam, params IngestParams) string {
@@ -87,13 +131,14 @@ func (c *call) stageModels(params IngestParams) (map[string]*detect.Model, []str
 	for i, pt := range params.Points {
 		name := pointMetric(pt, params)
 		if err := validMetricName(name); err != nil {
-			return nil, nil, &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d: %v", i, err)}
+			fix := ""
+			if name == "" {
+				fix = `set "metric" on the call or on the point`
+			}
+			return nil, nil, pointError(codeInvalidPoint, i, err.Error(), fix)
 		}
 		if err := checkValue(pt.Value); err != nil {
-			return nil, nil, &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d (metric %q): %v", i, name, err)}
-		}
-		if pt.Timestamp.IsZero() {
-			return nil, nil, &opError{code: codeInvalidPoint, msg: fmt.Sprintf("point %d (metric %q): missing timestamp", i, name)}
+			return nil, nil, pointError(codeInvalidPoint, i, fmt.Sprintf("metric %q: %v", name, err), "")
 		}
 		if models[name] != nil {
 			continue

@@ -32,7 +32,7 @@ func (c *call) listMetrics(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) 
 		}
 		out.Metrics = append(out.Metrics, info)
 	}
-	return sdk.OK(fmt.Sprintf("%d metrics", len(out.Metrics)), out), nil
+	return sdk.OK(countOf(len(out.Metrics), "metric", "metrics"), out), nil
 }
 
 // clearMetrics deletes metrics from memory and storage.
@@ -77,5 +77,5 @@ func (c *call) clearMetrics(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error)
 		cleared = append(cleared, name)
 	}
 	c.p.log.Info("cleared metrics", "tenant", c.t.id, "count", len(cleared))
-	return sdk.OK(fmt.Sprintf("cleared %d metrics", len(cleared)), ClearMetricsResult{Cleared: cleared}), nil
+	return sdk.OK("cleared "+countOf(len(cleared), "metric", "metrics"), ClearMetricsResult{Cleared: cleared}), nil
 }

@@ -3,8 +3,8 @@ package anomaly
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -26,12 +26,14 @@ const (
 
 // Timestamp is a point's time. In JSON it is a string in RFC 3339, in
 // "2006-01-02 15:04:05" (UTC) or in Unix seconds, or a number of Unix
-// seconds. It is written as RFC 3339 with nanoseconds.
+// seconds, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z. It is written
+// as RFC 3339 with nanoseconds.
 type Timestamp struct {
 	time.Time
 }
 
-// UnmarshalJSON accepts the forms listed on Timestamp.
+// UnmarshalJSON accepts the forms listed on Timestamp. Its errors start
+// with the rejected JSON value.
 func (t *Timestamp) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '"' {
@@ -41,17 +43,20 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 		}
 		parsed, err := csvio.ParseTimestamp(s)
 		if err != nil {
-			return fmt.Errorf("timestamp %q: %w", s, err)
+			return fmt.Errorf("%q: %w", s, err)
 		}
 		t.Time = parsed
 		return nil
 	}
 	secs, err := strconv.ParseFloat(string(data), 64)
-	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
-		return fmt.Errorf("invalid timestamp %s: use an RFC 3339 string or Unix seconds", data)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return fmt.Errorf("%s: invalid timestamp: use an RFC 3339 string or a number of Unix seconds", data)
 	}
-	whole, frac := math.Modf(secs)
-	t.Time = time.Unix(int64(whole), int64(math.Round(frac*1e9))).UTC()
+	parsed, err := csvio.UnixSeconds(secs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", data, err)
+	}
+	t.Time = parsed
 	return nil
 }
 
@@ -90,8 +95,12 @@ type IngestResult struct {
 	// Ingested and Dropped count the points added and skipped.
 	Ingested int `json:"ingested"`
 	Dropped  int `json:"dropped"`
-	// Metrics maps each metric touched to its number of points.
+	// Metrics maps each metric of the call to the number of points the
+	// call added to it.
 	Metrics map[string]int64 `json:"metrics"`
+	// TotalSamples maps each metric of the call to its number of points
+	// after the call.
+	TotalSamples map[string]int64 `json:"total_samples"`
 	// Anomalies are those the points raised, in point order.
 	Anomalies []detect.Anomaly `json:"anomalies"`
 }
@@ -194,6 +203,10 @@ type ScanParams struct {
 	// replaces. Absent means a scan from an empty model that is never
 	// stored.
 	Metric string `json:"metric,omitempty"`
+	// Name labels the anomalies of a scan without a metric, for example
+	// with the scanned file's base name. Absent means "unnamed-scan". It is
+	// read when the scan starts. A scan with a metric is named by it.
+	Name string `json:"name,omitempty"`
 	// SessionID continues a scan; absent starts one. The result carries the
 	// id to send with the next batch.
 	SessionID string `json:"session_id,omitempty"`

@@ -26,7 +26,8 @@ func (c *call) updateBaseline(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, erro
 	if err := c.save([]*detect.Model{staged}); err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("baseline of %s updated from %d points: center %g, scale %g", params.Metric, b.Samples, b.Center, b.Scale)
+	msg := fmt.Sprintf("baseline of %s updated from %s: center %s, scale %s", params.Metric,
+		countOf(b.Samples, "point", "points"), formatNumber(b.Center), formatNumber(b.Scale))
 	return sdk.OK(msg, BaselineResult{Metric: params.Metric, Baseline: b}), nil
 }
 
@@ -54,8 +55,8 @@ func (c *call) detect(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("%s value %g is within the expected range %g to %g",
-		params.Metric, d.Value, d.Expected.Lower, d.Expected.Upper)
+	msg := fmt.Sprintf("%s value %s is within the expected range %s to %s", params.Metric,
+		formatNumber(d.Value), formatNumber(d.Expected.Lower), formatNumber(d.Expected.Upper))
 	if d.IsAnomaly {
 		msg = d.Anomaly.Message
 	}
@@ -80,8 +81,11 @@ func (c *call) detectWindow(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error)
 	if err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("%d anomalies in %d points of %s from %s to %s", len(r.Anomalies), r.Points,
-		params.Metric, r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
+	if r.Anomalies == nil {
+		r.Anomalies = []detect.Anomaly{}
+	}
+	msg := fmt.Sprintf("%s in %s of %s from %s to %s", countOf(len(r.Anomalies), "anomaly", "anomalies"),
+		countOf(r.Points, "point", "points"), params.Metric, r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
 	if r.Truncated {
 		msg += " (the look-back reaches past the retained points)"
 	}
@@ -129,7 +133,14 @@ func (c *call) detectCollective(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, er
 	if err != nil {
 		return nil, &opError{code: codeInvalid, msg: err.Error()}
 	}
-	msg := fmt.Sprintf("%d collective anomalies across %d metrics", len(found), len(models))
+	if found == nil {
+		found = []detect.Anomaly{}
+	}
+	if names == nil {
+		names = []string{}
+	}
+	msg := fmt.Sprintf("%s across %s", countOf(len(found), "collective anomaly", "collective anomalies"),
+		countOf(len(models), "metric", "metrics"))
 	return sdk.OK(msg, CollectiveResult{Metrics: names, Anomalies: found}), nil
 }
 

@@ -28,6 +28,9 @@ type RemoteScorer struct {
 	session string
 	// Context is copied into every anomaly of the scan.
 	Context map[string]string
+	// Name labels the anomalies of a scan without a metric, such as the
+	// scanned file's base name; see ScanParams.Name.
+	Name string
 	// OutOfOrder is the policy for rows older than the stored metric's
 	// newest point; under DropOutOfOrder their results have Dropped set.
 	OutOfOrder csvio.OutOfOrder
@@ -51,6 +54,9 @@ func (r *RemoteScorer) Score(ctx context.Context, rows []csvio.Row) ([]csvio.Res
 		points[i] = PointParam{Timestamp: Timestamp{row.Timestamp}, Value: row.Value}
 	}
 	params := ScanParams{Operation: OpScan, Metric: r.metric, SessionID: r.session, Points: points, Context: r.Context}
+	if r.metric == "" && r.session == "" {
+		params.Name = r.Name
+	}
 	if r.OutOfOrder != csvio.RejectOutOfOrder {
 		params.OutOfOrder = r.OutOfOrder.String()
 	}
@@ -203,8 +209,12 @@ func IngestCSV(ctx context.Context, r io.Reader, exec ExecuteFunc, metric string
 	} else if abortErr := scorer.Abort(ctx); abortErr != nil {
 		err = fmt.Errorf("%w (and the scan could not be aborted: %v)", err, abortErr)
 	}
-	summary.Anomalies = len(scorer.Anomalies)
-	return IngestSummary{Summary: summary, Anomalies: scorer.Anomalies}, err
+	anomalies := scorer.Anomalies
+	if anomalies == nil {
+		anomalies = []detect.Anomaly{}
+	}
+	summary.Anomalies = len(anomalies)
+	return IngestSummary{Summary: summary, Anomalies: anomalies}, err
 }
 
 // LocalScorer is a csvio.Scorer that runs a model in the calling process,

@@ -2,28 +2,40 @@ package anomaly
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mockforge/mockforged/builtin/anomaly/csvio"
 	"github.com/mockforge/mockforged/builtin/anomaly/detect"
 	"github.com/mockforge/mockforged/sdk"
 )
 
-// scanModelName names the model of a scan that targets no metric.
-const scanModelName = "scan"
+// defaultScanName names the anomalies of a scan that targets no metric
+// and sends no name.
+const defaultScanName = "unnamed-scan"
 
 // scan scores a batch of points in a scan session. Stored metrics change
 // only when a scan with a metric commits.
 func (c *call) scan(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
-	var params ScanParams
-	if err := decode(req, &params); err != nil {
+	var in struct {
+		ScanParams
+		Points []pointInput `json:"points"`
+	}
+	if err := decode(req, &in); err != nil {
 		return nil, err
 	}
+	params := in.ScanParams
+	if len(in.Points) > maxPointsPerCall {
+		return nil, checkPointCount(len(in.Points))
+	}
+	points, err := pointsFromInput(in.Points)
+	if err != nil {
+		return nil, err
+	}
+	params.Points = points
 	if params.Abort {
 		return c.abortScan(params)
-	}
-	if len(params.Points) > maxPointsPerCall {
-		return nil, checkPointCount(len(params.Points))
 	}
 	policy, err := csvio.ParseOutOfOrder(params.OutOfOrder)
 	if err != nil {
@@ -58,9 +70,10 @@ func (c *call) scan(req *sdk.ExecuteRequest) (*sdk.ExecuteResult, error) {
 		}
 		out.SessionID, out.Committed = "", true
 	}
-	msg := fmt.Sprintf("scanned %d points, %d anomalies", len(params.Points)-dropped, len(out.Anomalies))
+	msg := fmt.Sprintf("scanned %s, %s", countOf(len(params.Points)-dropped, "point", "points"),
+		countOf(len(out.Anomalies), "anomaly", "anomalies"))
 	if dropped > 0 {
-		msg += fmt.Sprintf(", dropped %d out-of-order points", dropped)
+		msg += ", dropped " + countOf(dropped, "out-of-order point", "out-of-order points")
 	}
 	if out.Committed && s.metric != "" {
 		msg += fmt.Sprintf("; stored as metric %s", s.metric)
@@ -84,7 +97,7 @@ func (c *call) scanSession(params ScanParams) (*session, error) {
 		}
 		return s, nil
 	}
-	model, err := c.scanStartModel(params.Metric)
+	model, err := c.scanStartModel(params.Metric, params.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +109,19 @@ func (c *call) scanSession(params ScanParams) (*session, error) {
 	return s, nil
 }
 
-func (c *call) scanStartModel(metric string) (*detect.Model, error) {
+func (c *call) scanStartModel(metric, name string) (*detect.Model, error) {
 	if metric == "" {
-		return detect.NewModel(scanModelName, c.cfg.Config)
+		if name == "" {
+			name = defaultScanName
+		}
+		if err := validScanName(name); err != nil {
+			return nil, err
+		}
+		return detect.NewModel(name, c.cfg.Config)
+	}
+	if name != "" && name != metric {
+		return nil, &opError{code: codeInvalid, msg: fmt.Sprintf(
+			"scan name %q differs from metric %q: a scan of a metric is named by the metric, so send only one of them", name, metric)}
 	}
 	if err := validMetricName(metric); err != nil {
 		return nil, err
@@ -130,9 +153,6 @@ func checkScanPoints(points []PointParam, s *session, policy csvio.OutOfOrder) (
 		}
 		if err := checkValue(pt.Value); err != nil {
 			return nil, 0, pointError(codeInvalidPoint, i, err.Error(), "")
-		}
-		if pt.Timestamp.IsZero() {
-			return nil, 0, pointError(codeInvalidPoint, i, "missing timestamp", "every point needs one")
 		}
 		stored := !s.storedNewest.IsZero() && !pt.Timestamp.After(s.storedNewest)
 		if policy == csvio.DropOutOfOrder && (stored || (seen && pt.Timestamp.Before(last))) {
@@ -177,4 +197,16 @@ func (c *call) abortScan(params ScanParams) (*sdk.ExecuteResult, error) {
 		c.p.sessions.remove(s.id)
 	}
 	return sdk.OK("scan aborted; nothing was stored", ScanResult{Results: []csvio.Result{}, Anomalies: []detect.Anomaly{}}), nil
+}
+
+// validScanName rejects a scan name that is too long or unprintable. Unlike
+// a metric name it may contain spaces, as file names do.
+func validScanName(name string) error {
+	switch {
+	case len(name) > maxMetricNameBytes:
+		return &opError{code: codeInvalid, msg: fmt.Sprintf("scan name %.40q... is %d bytes, at most %d are allowed", name, len(name), maxMetricNameBytes)}
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return &opError{code: codeInvalid, msg: fmt.Sprintf("invalid scan name %q: use printable characters", name)}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/mockforge/mockforged/builtin/anomaly"
 	"github.com/mockforge/mockforged/builtin/anomaly/csvio"
+	"github.com/mockforge/mockforged/builtin/anomaly/detect"
 	"github.com/mockforge/mockforged/builtin/anomaly/evaluate"
 	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
 	"github.com/mockforge/mockforged/sdk"
@@ -79,7 +81,9 @@ func (a *app) newAnomalyIngestCommand() *cobra.Command {
 15:04:05" or unix-second timestamps) into METRIC. A bad line stores
 nothing and is reported with its line number. With --out-of-order drop,
 rows at or before the metric's newest stored point are skipped and counted,
-so overlapping rows can be sent again.`,
+so overlapping rows can be sent again. The text output lists each anomaly
+found (timestamp, severity, type and message), at most 20; -o json lists
+them all.`,
 		Example: "  mockforged anomaly ingest api.latency_ms --file latency.csv\n  tail -n 100 latency.csv | mockforged anomaly ingest api.latency_ms --file - --out-of-order drop",
 		Args:    cobra.ExactArgs(1),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
@@ -113,6 +117,7 @@ so overlapping rows can be sent again.`,
 				countOf(summary.Rows, "point", "points"), args[0],
 				countOf(len(summary.Anomalies), "anomaly", "anomalies"),
 				countOf(summary.Dropped, "out-of-order row", "out-of-order rows"))
+			printAnomalies(a.out, summary.Anomalies, maxListedAnomalies)
 			return nil
 		}),
 	}
@@ -181,10 +186,12 @@ func (a *app) newAnomalyScanCommand() *cobra.Command {
 		Long: `Stream a timestamp,value CSV through the detector and print every row with
 anomaly_score, is_anomaly, severity and type added (-o csv, the default),
 or as JSON (-o json, where anomalous rows carry the anomaly's id, message
-and expected range). Without --metric the scan stores nothing; with it, the
-scanned model is stored as that metric. FILE "-" reads stdin. The output
-is printed once the whole file has been scanned: a failed scan prints no
-rows, only the error (on stderr, and with -o json as {"error": ...} on
+and expected range). Without --metric the scan stores nothing and its
+anomalies are labelled with FILE's base name ("stdin" for "-"). With
+--metric the scanned model is stored as that metric. FILE "-" reads stdin.
+With --out-of-order drop, the number of rows dropped is printed on stderr.
+The output is printed once the whole file has been scanned: a failed scan
+prints no rows, only the error (on stderr, and with -o json as {"error": ...} on
 stdout), and exits with status 1.`,
 		Example: "  mockforged anomaly scan nyc_taxi.csv > scored.csv\n  mockforged anomaly scan cpu.csv --metric host.cpu -o json",
 		Args:    cobra.ExactArgs(1),
@@ -217,9 +224,15 @@ stdout), and exits with status 1.`,
 			}
 			defer client.close()
 			scorer := anomaly.NewRemoteScorer(anomalyExec(client, call), metric)
-			scorer.OutOfOrder, scorer.Context = order, anomalyContext
-			_, err = csvio.ScanCSV(cmd.Context(), in, a.out, scorer, csvio.ScanOptions{Format: format, BatchSize: batch, OutOfOrder: order})
-			return err
+			scorer.OutOfOrder, scorer.Context, scorer.Name = order, anomalyContext, scanName(args[0])
+			summary, err := csvio.ScanCSV(cmd.Context(), in, a.out, scorer, csvio.ScanOptions{Format: format, BatchSize: batch, OutOfOrder: order})
+			if err != nil {
+				return err
+			}
+			if summary.Dropped > 0 {
+				fmt.Fprintf(a.err, "dropped %s (not written)\n", countOf(summary.Dropped, "out-of-order row", "out-of-order rows"))
+			}
+			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&metric, "metric", "", "store the scanned model as this metric (default: store nothing)")
@@ -270,7 +283,13 @@ func (a *app) newAnomalyEvaluateCommand() *cobra.Command {
 windows file (a JSON object from series path to labelled anomaly windows)
 and report precision, recall, detection delay and the window score in the
 standard, low-false-positive and low-false-negative profiles, per file and
-in total. It runs in this process and needs no daemon.`,
+in total. It runs in this process and needs no daemon.
+
+The delay of a detected window is measured from the window's centre, where
+the labelled anomaly is taken to start, to the earliest detection in the
+window, in rows and in time. A negative delay is a detection before the
+centre. In -o json, mean_delay_seconds and each file's delays_seconds give
+the delays in seconds (mean_delay and delays are in nanoseconds).`,
 		Example: "  mockforged anomaly evaluate --data nab/data --windows nab/windows.json",
 		Args:    cobra.NoArgs,
 		RunE: a.action(func(*cobra.Command, []string) error {
@@ -280,7 +299,7 @@ in total. It runs in this process and needs no daemon.`,
 				return err
 			}
 			if format == formatJSON {
-				return writeJSON(a.out, report)
+				return writeJSON(a.out, newEvaluateReportJSON(report))
 			}
 			if err := report.Print(a.out); err != nil {
 				return err
@@ -295,6 +314,66 @@ in total. It runs in this process and needs no daemon.`,
 	_ = cmd.MarkFlagRequired("windows")
 	addOutputFlag(cmd.Flags(), &format, formatText, formatJSON)
 	return cmd
+}
+
+// maxListedAnomalies bounds the anomalies that the text output of ingest
+// lists. With -o json, ingest lists them all.
+const maxListedAnomalies = 20
+
+// printAnomalies writes one line per anomaly, at most limit lines, and then
+// how many were left out.
+func printAnomalies(w io.Writer, anomalies []detect.Anomaly, limit int) {
+	for i, an := range anomalies {
+		if i == limit {
+			fmt.Fprintf(w, "and %d more: use -o json to list them all\n", len(anomalies)-limit)
+			return
+		}
+		fmt.Fprintf(w, "  %s  %-8s  %-19s  %s\n", an.Timestamp.UTC().Format(time.RFC3339), an.Severity, an.Type, an.Message)
+	}
+}
+
+// scanName returns the name that labels the anomalies of a scan without a
+// metric: the file's base name, or "stdin".
+func scanName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return filepath.Base(path)
+}
+
+// evaluateReportJSON is the JSON output of evaluate: the report, with the
+// delays also in seconds and empty lists as [] rather than null.
+type evaluateReportJSON struct {
+	evaluate.Report
+	Files []evaluateFileJSON `json:"files"`
+	// MeanDelaySeconds is Report.MeanDelay in seconds. mean_delay stays in
+	// nanoseconds, as time.Duration encodes it, for existing readers.
+	MeanDelaySeconds float64 `json:"mean_delay_seconds"`
+}
+
+// evaluateFileJSON is one file of evaluateReportJSON.
+type evaluateFileJSON struct {
+	evaluate.FileReport
+	// DelaysSeconds holds FileReport.Delays in seconds.
+	DelaysSeconds []float64 `json:"delays_seconds"`
+}
+
+func newEvaluateReportJSON(r evaluate.Report) evaluateReportJSON {
+	out := evaluateReportJSON{Report: r, Files: make([]evaluateFileJSON, len(r.Files)), MeanDelaySeconds: r.MeanDelay.Seconds()}
+	for i, f := range r.Files {
+		if f.DelayRows == nil {
+			f.DelayRows = []int{}
+		}
+		if f.Delays == nil {
+			f.Delays = []time.Duration{}
+		}
+		seconds := make([]float64, len(f.Delays))
+		for j, d := range f.Delays {
+			seconds[j] = d.Seconds()
+		}
+		out.Files[i] = evaluateFileJSON{FileReport: f, DelaysSeconds: seconds}
+	}
+	return out
 }
 
 // countOf formats n with the singular or plural noun that follows it.

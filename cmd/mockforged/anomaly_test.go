@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/mockforge/mockforged/builtin/anomaly"
+	"github.com/mockforge/mockforged/builtin/anomaly/detect"
 	apiv1 "github.com/mockforge/mockforged/proto/api/v1"
 )
 
@@ -211,6 +212,12 @@ func TestAnomalyCLI(t *testing.T) {
 	t.Run("scan json details", func(t *testing.T) { testAnomalyScanJSONDetails(t, socket) })
 	t.Run("detect flags", func(t *testing.T) { testAnomalyDetectFlags(t, socket) })
 	t.Run("young metric baseline", func(t *testing.T) { testAnomalyYoungMetric(t, socket) })
+	t.Run("ingest lists anomalies", func(t *testing.T) { testAnomalyIngestListsAnomalies(t, socket) })
+	t.Run("ingest json empty anomalies", func(t *testing.T) { testAnomalyIngestJSONEmpty(t, socket) })
+	t.Run("scan drop reports count", func(t *testing.T) { testAnomalyScanDropCount(t, socket) })
+	t.Run("scan names anomalies by file", func(t *testing.T) { testAnomalyScanName(t, socket) })
+	t.Run("value out of range", func(t *testing.T) { testAnomalyValueOutOfRange(t, socket) })
+	t.Run("exec parameter errors", func(t *testing.T) { testAnomalyExecParameterErrors(t, socket) })
 }
 
 func testAnomalyMissingFile(t *testing.T, socket string) {
@@ -381,6 +388,7 @@ func testAnomalyScanBadMetricName(t *testing.T, socket string) {
 // anomalyDetails is the part of an anomaly that the CLI tests check.
 type anomalyDetails struct {
 	ID       string `json:"id"`
+	Metric   string `json:"metric"`
 	Type     string `json:"type"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
@@ -494,6 +502,218 @@ func testAnomalyYoungMetric(t *testing.T, socket string) {
 	if _, ok := young.Raw["baseline"]; ok || string(young.Raw["baseline_ready"]) != "false" {
 		t.Errorf("metric with 5 points has baseline %s and baseline_ready %s, want no baseline and false",
 			young.Raw["baseline"], young.Raw["baseline_ready"])
+	}
+}
+
+func testAnomalyIngestListsAnomalies(t *testing.T, socket string) {
+	file := writeFile(t, "spike.csv", latencyCSV(0, 400, 300, -1, ""))
+	res := runCLI(t, "", "--socket", socket, "anomaly", "ingest", "listed.latency", "--file", file)
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr %s", res.code, res.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(res.stdout, "\n"), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "ingested 400 points into listed.latency:") {
+		t.Fatalf("stdout %q, want the summary and then one line per anomaly", res.stdout)
+	}
+	var spike string
+	for _, line := range lines[1:] {
+		if strings.Contains(line, "2026-01-05T05:00:00Z") {
+			spike = line
+		}
+	}
+	for _, want := range []string{"critical", "statistical_outlier", "on listed.latency: value 900"} {
+		if !strings.Contains(spike, want) {
+			t.Errorf("line of the spike %q lacks %q (stdout %q)", spike, want, res.stdout)
+		}
+	}
+	if n := strings.Count(res.stdout, "\n") - 1; !strings.Contains(lines[0], countOf(n, "anomaly", "anomalies")) {
+		t.Errorf("summary %q, want as many anomalies as the %d lines listed", lines[0], n)
+	}
+}
+
+func TestPrintAnomaliesBounded(t *testing.T) {
+	anomalies := make([]detect.Anomaly, 23)
+	for i := range anomalies {
+		anomalies[i] = detect.Anomaly{Timestamp: time.Date(2026, 1, 5, 0, i, 0, 0, time.UTC), Type: detect.TypeStatistical,
+			Severity: detect.SeverityHigh, Message: fmt.Sprintf("anomaly %d", i)}
+	}
+	var out strings.Builder
+	printAnomalies(&out, anomalies, 20)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 21 {
+		t.Fatalf("%d lines, want 20 anomalies and a last line:\n%s", len(lines), out.String())
+	}
+	if want := "  2026-01-05T00:00:00Z  high      statistical_outlier  anomaly 0"; lines[0] != want {
+		t.Errorf("first line %q, want %q", lines[0], want)
+	}
+	if want := "and 3 more: use -o json to list them all"; lines[20] != want {
+		t.Errorf("last line %q, want %q", lines[20], want)
+	}
+
+	out.Reset()
+	printAnomalies(&out, anomalies[:20], 20)
+	if strings.Contains(out.String(), "more") || strings.Count(out.String(), "\n") != 20 {
+		t.Errorf("20 anomalies at a limit of 20 printed:\n%s", out.String())
+	}
+}
+
+func testAnomalyIngestJSONEmpty(t *testing.T, socket string) {
+	file := writeFile(t, "quiet.csv", latencyCSV(0, 20, -1, -1, ""))
+	res := runCLI(t, "", "--socket", socket, "anomaly", "ingest", "quiet.latency", "--file", file, "-o", "json")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr %s", res.code, res.stderr)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, res.stdout)
+	}
+	if got := string(doc["anomalies"]); got != "[]" {
+		t.Errorf("anomalies %s, want []", got)
+	}
+}
+
+func testAnomalyScanDropCount(t *testing.T, socket string) {
+	file := writeFile(t, "unsorted.csv", "timestamp,value\n2026-01-05T00:02:00Z,1\n2026-01-05T00:01:00Z,2\n2026-01-05T00:03:00Z,3\n")
+	res := runCLI(t, "", "--socket", socket, "anomaly", "scan", file, "--out-of-order", "drop")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr %s", res.code, res.stderr)
+	}
+	if want := "dropped 1 out-of-order row (not written)\n"; res.stderr != want {
+		t.Errorf("stderr %q, want %q", res.stderr, want)
+	}
+	if n := strings.Count(res.stdout, "\n"); n != 3 {
+		t.Errorf("%d output lines, want a header and 2 rows:\n%s", n, res.stdout)
+	}
+
+	sorted := writeFile(t, "sorted.csv", latencyCSV(0, 5, -1, -1, ""))
+	res = runCLI(t, "", "--socket", socket, "anomaly", "scan", sorted, "--out-of-order", "drop")
+	if res.code != exitOK || res.stderr != "" {
+		t.Errorf("scan without dropped rows: exit %d, stderr %q; want no message", res.code, res.stderr)
+	}
+}
+
+func testAnomalyScanName(t *testing.T, socket string) {
+	file := writeFile(t, "checkout latency.csv", latencyCSV(0, 400, 300, -1, ""))
+	for _, tt := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{file}, "", "checkout latency.csv"},
+		{[]string{"-"}, latencyCSV(0, 400, 300, -1, ""), "stdin"},
+	} {
+		args := append([]string{"--socket", socket, "anomaly", "scan", "-o", "json"}, tt.args...)
+		res := runCLI(t, tt.stdin, args...)
+		if res.code != exitOK {
+			t.Fatalf("%v: exit %d, stderr %s", tt.args, res.code, res.stderr)
+		}
+		var doc struct {
+			Rows []struct {
+				Anomaly *anomalyDetails `json:"anomaly"`
+			} `json:"rows"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+			t.Fatalf("stdout is not JSON: %v", err)
+		}
+		if len(doc.Rows) != 400 || doc.Rows[300].Anomaly == nil {
+			t.Fatalf("%v: %d rows, want 400 with the spike at row 300", tt.args, len(doc.Rows))
+		}
+		if a := doc.Rows[300].Anomaly; a.Metric != tt.want || !strings.Contains(a.Message, " on "+tt.want+":") {
+			t.Errorf("%v: anomaly of %q with message %q, want it labelled %q", tt.args, a.Metric, a.Message, tt.want)
+		}
+	}
+}
+
+func testAnomalyValueOutOfRange(t *testing.T, socket string) {
+	file := writeFile(t, "huge.csv", "timestamp,value\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,1e400\n")
+	res := runCLI(t, "", "--socket", socket, "anomaly", "scan", file)
+	if res.code != exitFailure {
+		t.Fatalf("exit %d, want %d", res.code, exitFailure)
+	}
+	if want := `line 3: "1e400": invalid value: out of range for a 64-bit float`; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr %q lacks %q", res.stderr, want)
+	}
+}
+
+func testAnomalyExecParameterErrors(t *testing.T, socket string) {
+	seed := writeFile(t, "seed.csv", latencyCSV(0, 40, -1, -1, ""))
+	if res := runCLI(t, "", "--socket", socket, "anomaly", "ingest", "exec.latency", "--file", seed); res.code != exitOK {
+		t.Fatalf("ingest: exit %d, stderr %s", res.code, res.stderr)
+	}
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"point without value", `{"operation":"ingest","metric":"exec.latency","points":[{"timestamp":1767600400}]}`,
+			[]string{"--params-file", "-"}, `point 0: missing value: give every point a "value"`},
+		{"null value", `{"operation":"ingest","metric":"exec.latency","points":[{"timestamp":1767600400,"value":null}]}`,
+			[]string{"--params-file", "-"}, "point 0: missing value"},
+		{"string value", `{"operation":"ingest","metric":"exec.latency","points":[{"timestamp":1767600400,"value":"high"}]}`,
+			[]string{"--params-file", "-"}, `points[0].value must be a number such as 12.5, not the string "high"`},
+		{"negative timestamp", `{"operation":"ingest","metric":"exec.latency","points":[{"timestamp":-5,"value":1}]}`,
+			[]string{"--params-file", "-"}, "points[0].timestamp -5: invalid timestamp: Unix seconds must be from 0"},
+		{"unknown parameter", "", []string{"-p", "operation=list_metrics", "-p", "foo=1"},
+			`unknown parameter "foo" for operation list_metrics`},
+		{"missing operation", "", []string{"-p", "metric=exec.latency"}, "missing operation: \"operation\" is required and must be one of ingest,"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--socket", socket, "exec", anomaly.PluginID}, tt.args...)
+			res := runCLI(t, tt.stdin, args...)
+			if res.code == exitOK {
+				t.Fatalf("exit %d, want a failure; stdout %s", res.code, res.stdout)
+			}
+			if !strings.Contains(res.stderr+res.stdout, tt.want) {
+				t.Errorf("output %q lacks %q", res.stderr+res.stdout, tt.want)
+			}
+		})
+	}
+	if n := listMetrics(t, socket)["exec.latency"].Samples; n != 40 {
+		t.Errorf("%d samples after rejected calls, want the 40 stored before", n)
+	}
+}
+
+func TestAnomalyEvaluateDelayInSeconds(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "spike.csv"), []byte(latencyCSV(0, 400, 300, -1, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The window's centre is 04:55, five rows before the spike at 05:00.
+	windows := writeFile(t, "windows.json", `{"spike.csv": [["2026-01-05 04:40:00.000000", "2026-01-05 05:10:00.000000"]]}`)
+	res := runCLI(t, "", "anomaly", "evaluate", "--data", dir, "--windows", windows, "-o", "json")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr %s", res.code, res.stderr)
+	}
+	var doc struct {
+		Detected         int     `json:"detected_windows"`
+		MeanDelay        int64   `json:"mean_delay"`
+		MeanDelaySeconds float64 `json:"mean_delay_seconds"`
+		Files            []struct {
+			Delays        []int64   `json:"delays"`
+			DelaysSeconds []float64 `json:"delays_seconds"`
+			DelayRows     []int     `json:"delay_rows"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, res.stdout)
+	}
+	if doc.Detected != 1 || len(doc.Files) != 1 {
+		t.Fatalf("report %s, want the window detected", res.stdout)
+	}
+	if doc.MeanDelaySeconds != 300 || doc.MeanDelay != 300e9 {
+		t.Errorf("mean_delay_seconds %v and mean_delay %d, want 300 s in both units", doc.MeanDelaySeconds, doc.MeanDelay)
+	}
+	if f := doc.Files[0]; len(f.DelaysSeconds) != 1 || f.DelaysSeconds[0] != 300 || f.DelayRows[0] != 5 {
+		t.Errorf("file delays %+v, want one delay of 5 rows, 300 s", f)
+	}
+
+	res = runCLI(t, "", "anomaly", "evaluate", "--help")
+	for _, want := range []string{"measured from the window's centre", "A negative delay is a detection before the", "mean_delay_seconds"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("help lacks %q", want)
+		}
 	}
 }
 

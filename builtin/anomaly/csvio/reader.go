@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -251,6 +252,9 @@ func parseValue(s string) (float64, error) {
 		return 0, errors.New("missing value: every row needs a number after the timestamp")
 	}
 	v, err := parseFloat(s)
+	if errors.Is(err, strconv.ErrRange) && math.IsInf(v, 0) {
+		return 0, errors.New("invalid value: out of range for a 64-bit float, whose magnitude is at most about 1.8e308")
+	}
 	if err != nil {
 		return 0, errors.New("invalid value: expected a decimal number such as 12.5")
 	}

@@ -83,6 +83,11 @@ func TestReaderBadInput(t *testing.T) {
 		{"out of order", "t,v\n2014-07-01 00:05:00,1\n2014-07-01 00:00:00,2\n", 3, "earlier than the previous row"},
 		{"unterminated quote", "t,v\n\"2014-07-01 00:05:00,1\n", 2, "malformed CSV"},
 		{"bad first line", "2014-07-01 00:00:00,x\n", 1, "invalid value"},
+		{"value out of range", "t,v\n2014-07-01 00:00:00,1e400\n", 2, `"1e400": invalid value: out of range for a 64-bit float`},
+		{"negative value out of range", "t,v\n2014-07-01 00:00:00,-1e400\n", 2, "out of range for a 64-bit float"},
+		{"negative unix seconds", "t,v\n-5,1\n", 2, "Unix seconds must be from 0 (1970-01-01T00:00:00Z) to 253402300799"},
+		{"unix milliseconds", "t,v\n1767600000000,1\n", 2, "a time in milliseconds must be divided by 1000"},
+		{"before 1970", "t,v\n1960-01-01T00:00:00Z,1\n", 2, "use a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,5 +147,25 @@ func TestParseOptions(t *testing.T) {
 	}
 	if _, err := ParseFormat("xml"); err == nil {
 		t.Error("ParseFormat accepted xml")
+	}
+}
+
+func TestParseTimestampRange(t *testing.T) {
+	accepted := map[string]time.Time{
+		"0":                    time.Unix(0, 0).UTC(),
+		"253402300799":         MaxTimestamp.Truncate(time.Second),
+		"1970-01-01T00:00:00Z": time.Unix(0, 0).UTC(),
+		"9999-12-31 23:59:59":  MaxTimestamp.Truncate(time.Second),
+	}
+	for input, want := range accepted {
+		got, err := ParseTimestamp(input)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ParseTimestamp(%q) = %v, %v; want %v", input, got, err, want)
+		}
+	}
+	for _, input := range []string{"-1", "-0.5", "253402300800", "1e400", "1969-12-31T23:59:59Z", "9999-12-31T23:59:59-01:00"} {
+		if got, err := ParseTimestamp(input); err == nil {
+			t.Errorf("ParseTimestamp(%q) = %v, want an out-of-range error", input, got)
+		}
 	}
 }
