@@ -28,6 +28,11 @@ type Baseline struct {
 	Robust bool `json:"robust"`
 	// UpdatedAt is the timestamp of the newest point in the snapshot.
 	UpdatedAt time.Time `json:"updated_at"`
+	// DetectedPeriod is the seasonal period, in points, that
+	// seasonal_period "auto" has found in the retained points; 0 when the
+	// period is set in the config, or when no search has found one yet.
+	// The first search runs at the retention_points-th point.
+	DetectedPeriod int `json:"detected_period,omitempty"`
 }
 
 // Ready reports whether the snapshot may be used for detection.
@@ -119,7 +124,7 @@ func (m *Model) UpdateBaseline() (Baseline, error) {
 			m.name, m.st.N, m.cfg.MinBaselineSamples, ErrTooFewSamples)
 	}
 	m.refreshBaseline()
-	return m.st.Baseline, nil
+	return m.Baseline(), nil
 }
 
 func (m *Model) refreshBaseline() {
@@ -127,8 +132,13 @@ func (m *Model) refreshBaseline() {
 	m.st.SinceRefresh = 0
 }
 
-// Baseline returns the current baseline snapshot; it is not Ready before
+// Baseline returns the current baseline snapshot, with the period that
+// seasonal_period "auto" has found so far; it is not Ready before
 // min_baseline_samples points.
 func (m *Model) Baseline() Baseline {
-	return m.st.Baseline
+	b := m.st.Baseline
+	if s := m.st.Seasonal; m.cfg.EnableSeasonal && s.Auto {
+		b.DetectedPeriod = s.Period
+	}
+	return b
 }

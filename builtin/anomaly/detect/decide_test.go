@@ -68,7 +68,7 @@ func TestAlertRateRaisesScoreThreshold(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m.st.Cooldown = 0
 			m.st.ScoreAlerts = tt.alerts
-			got, _ := m.decide(ts, x, &ev, tt.score, true, nil)
+			got, _ := m.decide(ts, x, &ev, tt.score, nil)
 			if got != tt.want {
 				t.Fatalf("score %.2f after %v score alerts (threshold %.2f): anomaly %v, want %v",
 					tt.score, tt.alerts, m.scoreThreshold+alertRateStep*tt.alerts, got, tt.want)

@@ -16,6 +16,10 @@ const (
 
 // evaluation holds the detectors' view of one point before it is added.
 type evaluation struct {
+	// ts and value are the evaluated point's timestamp, in Unix
+	// nanoseconds, and value.
+	ts    int64
+	value float64
 	statZ float64
 
 	local   bool
@@ -27,6 +31,9 @@ type evaluation struct {
 	seasonalZ float64
 	seasonMu  float64
 	seasonSd  float64
+	// seasonNearZ is the z-score against the closest of the point's phase
+	// and the two beside it (see seasonalState.nearestPhaseZ).
+	seasonNearZ float64
 
 	trend   bool
 	trendZ  float64
@@ -54,7 +61,7 @@ type evaluation struct {
 // evaluate runs the detectors on x without changing the model.
 func (m *Model) evaluate(ts int64, x float64) evaluation {
 	st := &m.st
-	ev := evaluation{statZ: st.Baseline.ZScore(x)}
+	ev := evaluation{ts: ts, value: x, statZ: st.Baseline.ZScore(x)}
 	ev.setZ(compStatistical, ev.statZ)
 	if mu, sd, ok := st.Local.Expected(m.cfg.MinBaselineSamples); ok {
 		ev.local, ev.localMu, ev.localSd = true, mu, sd
@@ -69,6 +76,7 @@ func (m *Model) evaluate(ts int64, x float64) evaluation {
 		if mu, sd, ok := st.Seasonal.Expected(ts, st.N); ok {
 			ev.seasonal, ev.seasonMu, ev.seasonSd = true, mu, sd
 			ev.seasonalZ = (x - mu) / sd
+			ev.seasonNearZ = st.Seasonal.nearestPhaseZ(ts, st.N, x)
 			ev.setZ(compSeasonal, ev.seasonalZ)
 		}
 	}

@@ -21,16 +21,32 @@
 // history of it (see score.go), which gives a score in [0, 1] that means
 // the same for every metric.
 //
-// A point is an anomaly when no alert of the metric is cooling down and
-// either its score reaches the score threshold, raised after recent alerts
-// (alert-rate control), and a statistical, seasonal or trend detector puts
-// it outside its expected range by at least k standard deviations,
-// k = std_dev_threshold·(1.7 − sensitivity), or a score of at least 0.75
-// replaces the range test. Two more rules raise an anomaly without that
-// test: a novelty, a value beyond every value the metric has had (see
-// novelty.go), and a shift record, a CUSUM of the z-scores against the
-// baseline or of the volatility's z-scores higher than ever before (see
-// shift.go). decide.go has the whole rule. SeverityFor grades an anomaly by its deviation against k, and
+// The first 8 points after the baseline is ready, while the score's
+// recent window fills, are decided by the range test alone: a point is an
+// anomaly at 1.5k standard deviations or more from its seasonal phase's
+// baseline, or from the baseline when the phase is not known.
+//
+// After that, a point is an anomaly when no alert of the metric is cooling
+// down and either its score reaches the score threshold, raised after
+// recent alerts (alert-rate control), and a statistical, seasonal or trend
+// detector puts it outside its expected range by at least k standard
+// deviations, k = std_dev_threshold·(1.7 − sensitivity), or a score of at
+// least 0.75 replaces the range test. More rules raise an anomaly without
+// that test:
+//
+//   - a novelty, a value beyond every value the metric has had (see
+//     novelty.go);
+//   - a shift record, a CUSUM of the z-scores against the baseline or of
+//     the volatility's z-scores higher than ever before (see shift.go);
+//   - a seasonal z-score of at least 8k, or of at least 4k that is also a
+//     record for the current period. Both count only when the value is as
+//     far from the two phases beside its own, so that a cycle that runs one
+//     phase early or late is not an anomaly.
+//
+// While an alert cools down, a level shift whose first points raised that
+// alert is still reported as one trend anomaly, with its start, once the
+// moving average confirms it. decide.go has the whole rule. SeverityFor
+// grades an anomaly by its deviation against k, and
 // CollectiveSeverityFor grades a collective anomaly by the share of metrics
 // involved.
 package detect

@@ -99,7 +99,7 @@ func (m *Model) Reconfigure(cfg Config) error {
 	}
 	for i := 0; i < m.st.Points.Len; i++ {
 		ts, x := m.st.Points.At(i)
-		fresh.update(ts, x)
+		fresh.update(ts, x, false)
 	}
 	// The range of values seen does not depend on the config, and the
 	// retained points alone would narrow it.

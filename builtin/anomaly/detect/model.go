@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -14,8 +15,9 @@ type Point struct {
 // Result is the outcome of observing one point.
 type Result struct {
 	// Score is the calibrated anomaly score in [0, 1]; 0 until the baseline
-	// is ready and for the first scoreRecent (8) points after that, which
-	// are not decided on.
+	// is ready. The first scoreRecent (8) points after that, whose recent
+	// window is still filling, are decided by the range test alone (see
+	// decideUnscored) and score 0 unless they are anomalies.
 	Score float64
 	// IsAnomaly is the decision; Anomaly describes it when it is true.
 	IsAnomaly bool
@@ -63,6 +65,9 @@ type state struct {
 	ScoreAlerts float64
 	Score       scoreState
 	Cooldown    int
+	// LastAlert is the timestamp of the newest anomaly, in Unix
+	// nanoseconds; 0 before the first.
+	LastAlert int64
 }
 
 // stateVersion is the encoding version of state; Unmarshal rejects others.
@@ -127,9 +132,16 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 	if m.ready() {
 		ev := m.evaluate(tsNano, x)
 		score, scored := m.st.Score.Calibrate(ev.surprise)
-		res.Score = score
-		res.IsAnomaly, res.Anomaly = m.decide(ts, x, &ev, score, scored, ctx)
+		if scored {
+			res.Score = score
+			res.IsAnomaly, res.Anomaly = m.decide(ts, x, &ev, score, ctx)
+		} else {
+			res.Score, res.IsAnomaly, res.Anomaly = m.decideUnscored(ts, x, ctx)
+		}
 		m.st.ScoreAlerts *= alertRateDecay
+		if ev.seasonal {
+			m.st.Seasonal.RecordZ = max(m.st.Seasonal.RecordZ, math.Abs(ev.seasonNearZ))
+		}
 		if ev.shift {
 			m.st.Shift.commit(tsNano, m.st.N, ev.shiftUp, ev.shiftDown, res.IsAnomaly)
 			m.st.Shift.settle(m.levelZ(&ev))
@@ -138,7 +150,7 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 			m.st.VolatilityShift.commit(tsNano, m.st.N, ev.volShiftUp, ev.volShiftDown, res.IsAnomaly)
 		}
 	}
-	m.update(tsNano, x)
+	m.update(tsNano, x, res.IsAnomaly)
 	return res
 }
 
@@ -151,14 +163,21 @@ func (m *Model) CheckOrder(ts time.Time) error {
 	return nil
 }
 
-// update adds x to every part of the model.
-func (m *Model) update(ts int64, x float64) {
+// update adds x to every part of the model. The baseline's statistics
+// take an anomalous x clipped to the baseline's expected range, so that an
+// outlier cannot widen the range that the next points are tested against.
+func (m *Model) update(ts int64, x float64, anomalous bool) {
 	st := &m.st
 	st.N++
 	st.LastTime = ts
 	st.Points.Push(ts, x)
 	st.Range.Update(x)
-	st.Tracker.Update(x, m.robustSeed)
+	baselineX := x
+	if anomalous && st.Baseline.Ready() {
+		r := st.Baseline.ExpectedRange(m.k)
+		baselineX = max(r.Lower, min(r.Upper, x))
+	}
+	st.Tracker.Update(baselineX, m.robustSeed)
 	st.Trend.Update(&st.Points, x)
 	st.Local.Update(x)
 	st.Volatility.Update(x)

@@ -258,3 +258,61 @@ func TestContextCopied(t *testing.T) {
 		t.Errorf("context = %q, want the caller's value at the time of the call", got)
 	}
 }
+
+// TestModelOutlierWhileScoreFills checks that an extreme outlier right after
+// the baseline is ready is flagged, although the score's recent window is
+// still filling, and that it does not widen the baseline.
+func TestModelOutlierWhileScoreFills(t *testing.T) {
+	for _, at := range []int{30, 31, 35} {
+		values := noisy(11, 200, 100, 5)
+		values[at] = 300 // 40 standard deviations
+		m := newTestModel(t, Config{})
+		results := feed(t, m, values)
+		if got := anomalyIndices(results); !slices.Equal(got, []int{at}) {
+			t.Errorf("spike at %d: anomalies at %v, want [%d]", at, got, at)
+		}
+		if scale := m.Baseline().Scale; scale > 7 {
+			t.Errorf("spike at %d: baseline scale %.1f after it, want near the noise's 5", at, scale)
+		}
+	}
+}
+
+// TestModelShiftAndDriftReportedAsTrend checks that a level shift and a
+// drift each raise one trend anomaly that starts near their onset.
+func TestModelShiftAndDriftReportedAsTrend(t *testing.T) {
+	shift := noisy(12, 800, 100, 5)
+	for i := 400; i < 600; i++ {
+		shift[i] += 30 // 6 standard deviations
+	}
+	drift := noisy(13, 900, 100, 5)
+	for i := 300; i < len(drift); i++ {
+		drift[i] += 0.1 * float64(min(i-300, 300))
+	}
+	tests := []struct {
+		name          string
+		values        []float64
+		onset, within int
+	}{
+		{"shift", shift, 400, 5},
+		{"drift", drift, 300, 60},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results := feed(t, newTestModel(t, Config{}), tt.values)
+			var trends []int
+			for _, i := range anomalyIndices(results) {
+				if results[i].Anomaly.Type == TypeTrend {
+					trends = append(trends, i)
+				}
+			}
+			if len(trends) != 1 {
+				t.Fatalf("trend anomalies at %v, want exactly one", trends)
+			}
+			start := results[trends[0]].Anomaly.Start
+			onset := t0.Add(time.Duration(tt.onset) * time.Minute)
+			if d := start.Sub(onset); d < -5*time.Minute || d > time.Duration(tt.within)*time.Minute {
+				t.Errorf("trend start %v, want within %d points after the onset %v", start, tt.within, onset)
+			}
+		})
+	}
+}

@@ -66,7 +66,32 @@ func DetectPeriod(values []float64) int {
 			period = lag
 		}
 	}
-	return period
+	return refinePeriod(values, period)
+}
+
+// refinePeriod returns the lag within 2% (at least one point) of period
+// at which the values differ least from the values one lag earlier: the
+// smallest mean squared difference of values[i] and values[i+lag]. The
+// autocorrelation that the peaks are chosen on is shrunk more at longer
+// lags and depends on the mean of the retained points, which a partial
+// cycle moves, so its peak can fall short of the period: on 1024 points of
+// a smooth daily cycle of 288 points it peaked at 283. A period 5 points
+// short puts the phases 35 points out of step after a week.
+func refinePeriod(values []float64, period int) int {
+	n := len(values)
+	slack := max(1, period/50)
+	best, bestDiff := period, math.Inf(1)
+	for lag := max(minPeriodLag, period-slack); lag <= period+slack && lag < n; lag++ {
+		sum := 0.0
+		for i := lag; i < n; i++ {
+			d := values[i] - values[i-lag]
+			sum += d * d
+		}
+		if diff := sum / float64(n-lag); diff < bestDiff {
+			best, bestDiff = lag, diff
+		}
+	}
+	return best
 }
 
 // basePeriod returns the lag of the highest of peaks, or the shortest lag

@@ -29,6 +29,10 @@ type seasonalState struct {
 	// and Step the mean time between points, in nanoseconds.
 	PrevTime int64
 	Step     float64
+	// RecordZ is the largest |z| of a point against the closest of its
+	// phase and the two beside it, over the points scored since the
+	// current period took effect (see nearestPhaseZ).
+	RecordZ float64
 }
 
 // stepHorizon is the horizon, in points, of the mean time between points.
@@ -172,6 +176,7 @@ func (s *seasonalState) search(points *ring, n int64, cfg Config) bool {
 	s.FirstN = n
 	s.setPhases(period)
 	s.Residual = newEWStats(cfg.BaselineWindow)
+	s.RecordZ = 0
 	// Seed the phase means from the retained cycles so that detection need
 	// not wait for minPhaseSamples new cycles.
 	for i, v := range values {
@@ -180,4 +185,29 @@ func (s *seasonalState) search(points *ring, n int64, cfg Config) bool {
 		s.Means[ph] += (v - s.Means[ph]) / float64(s.Counts[ph])
 	}
 	return true
+}
+
+// nearestPhaseZ returns the z-score of x against whichever of the phase of
+// a point at ts that would be the (n+1)-th and the two phases beside it
+// has the mean closest to x, with the spread of Expected. Phases without
+// enough history are skipped. A value that matches a neighbouring phase is
+// what a cycle that runs one phase early or late gives, which a sharp
+// pattern, such as a burst at the same minute of every hour, does often.
+func (s *seasonalState) nearestPhaseZ(ts, n int64, x float64) float64 {
+	_, sd, ok := s.Expected(ts, n)
+	if !ok {
+		return 0
+	}
+	ph := s.phase(ts, n)
+	best := math.Inf(1)
+	for _, d := range [...]int{-1, 0, 1} {
+		p := (ph + d + s.Phases) % s.Phases
+		if s.Counts[p] < minPhaseSamples {
+			continue
+		}
+		if z := (x - s.Means[p]) / sd; math.Abs(z) < math.Abs(best) {
+			best = z
+		}
+	}
+	return best
 }

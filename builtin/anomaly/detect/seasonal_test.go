@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -119,5 +120,81 @@ func TestSeasonalPhaseMeanHorizonInCycles(t *testing.T) {
 	moved := s.Means[ph] - before
 	if moved < 0.1 || moved > 0.6 {
 		t.Errorf("phase mean moved by %.2f after one cycle of its 12 points at +2, want about 2/6 (0.1 to 0.6)", moved)
+	}
+}
+
+// dayNight returns days of a metric sampled every 5 minutes that swings
+// from 50 at midnight to 150 at noon (100 − 50·cos of the time of day),
+// with Gaussian noise of standard deviation 5.
+func dayNight(seed uint64, days int) []float64 {
+	const perDay = 288
+	values := noisy(seed, days*perDay, 0, 5)
+	for i := range values {
+		values[i] += 100 - 50*math.Cos(2*math.Pi*float64(i%perDay)/perDay)
+	}
+	return values
+}
+
+// TestModelSeasonalDayNightSpike checks that a value of 150 at 03:00 on the
+// seventh day, about 17 standard deviations above its phase, is a seasonal
+// anomaly whichever way the period is given, although the score of one
+// point stays near 0.3, and that the same value at noon, the daily peak,
+// is not. Seven days of 288 points are enough for "auto" at the default
+// retention of 1024 points, because its first search runs at the 1024th
+// point and needs two cycles.
+func TestModelSeasonalDayNightSpike(t *testing.T) {
+	const perDay = 288
+	tests := []struct {
+		name   string
+		period SeasonalPeriod
+	}{
+		{"24h", SeasonalPeriod{Duration: 24 * time.Hour}},
+		{"288 points", SeasonalPeriod{Points: perDay}},
+		{"auto", SeasonalPeriod{Auto: true}},
+	}
+	for _, tt := range tests {
+		for _, seed := range []uint64{7, 8, 9} {
+			t.Run(fmt.Sprintf("%s seed %d", tt.name, seed), func(t *testing.T) {
+				values := dayNight(seed, 7)
+				spike := 6*perDay + 3*12 // 03:00 on day 7
+				noon := 5*perDay + 12*12 // 12:00 on day 6
+				values[spike] = 150
+				values[noon] = 150
+				m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: tt.period})
+				var flagged []int
+				for i, v := range values {
+					res := m.Observe(t0.Add(time.Duration(i)*5*time.Minute), v, nil)
+					if res.IsAnomaly && i >= 2*perDay {
+						flagged = append(flagged, i)
+					}
+					if i == spike && res.IsAnomaly && res.Anomaly.Type != TypeSeasonal {
+						t.Errorf("night spike type %s, want %s: %s", res.Anomaly.Type, TypeSeasonal, res.Anomaly.Message)
+					}
+				}
+				if want := fmt.Sprint([]int{spike}); fmt.Sprint(flagged) != want {
+					t.Errorf("anomalies after day 2 at %v, want only the night spike %s (the daily peak at %d is normal)", flagged, want, noon)
+				}
+				wantPeriod := 0
+				if tt.period.Auto {
+					wantPeriod = perDay
+				}
+				// Noise may move the detected period by one point.
+				if got := m.Baseline().DetectedPeriod; got < wantPeriod-1 || got > wantPeriod+1 {
+					t.Errorf("DetectedPeriod = %d, want %d ± 1", got, wantPeriod)
+				}
+			})
+		}
+	}
+}
+
+// TestDetectPeriodSmoothCycle checks that the period of a smooth noisy
+// cycle is found within one point from 3.5 cycles, where the peak of the
+// autocorrelation falls 5 points short of it.
+func TestDetectPeriodSmoothCycle(t *testing.T) {
+	for _, seed := range []uint64{7, 8, 9, 10} {
+		values := dayNight(seed, 4)[:1024]
+		if got := DetectPeriod(values); got < 287 || got > 289 {
+			t.Errorf("seed %d: DetectPeriod = %d, want 288 ± 1", seed, got)
+		}
 	}
 }

@@ -2,22 +2,31 @@ package detect
 
 // trendState follows the moving average of the last Window points and the
 // long-run distribution of that moving average. A trend anomaly is a moving
-// average outside its usual range. It is reported once when the shift
-// starts, and again only after the moving average has returned within half
-// the threshold.
+// average outside its usual range. A shift is reported once, and another
+// only after the moving average has returned within half the threshold.
 type trendState struct {
 	Window int
 	Sum    float64
 	// Stats is the exponentially weighted distribution of the moving
 	// average, with the baseline's horizon.
 	Stats ewStats
-	// Active is set while a reported shift lasts; Direction is its sign.
-	Active    bool
-	Direction int
+	// Active is set while a shift lasts; Direction is its sign.
+	// ReportedStart is the start of the newest shift that raised an
+	// anomaly, in Unix nanoseconds.
+	Active        bool
+	Direction     int
+	ReportedStart int64
 	// RunStart is the timestamp of the first point of the current run of
-	// points on one side of the baseline; RunSide is that side (+1 or -1).
+	// points on one side of the baseline, and RunSide that side (+1 or -1).
+	// They are kept only for models encoded before Up and Down existed.
 	RunStart int64
 	RunSide  int
+	// Up and Down are a two-sided CUSUM of the points' baseline z-scores
+	// with reference trendStartDrift. UpStart and DownStart are the
+	// timestamps, in Unix nanoseconds, at which each sum last rose from
+	// zero: the start of a shift that the moving average confirms later.
+	Up, Down           float64
+	UpStart, DownStart int64
 	// SinceExact counts updates since Sum was last recomputed exactly.
 	SinceExact int
 }
@@ -68,17 +77,38 @@ func (t *trendState) Update(points *ring, x float64) {
 	}
 }
 
-// trackRun records where the current run of points on one side of center
-// started, which is reported as the start of a shift.
-func (t *trendState) trackRun(ts int64, x, center float64) {
-	side := 1
-	if x < center {
-		side = -1
+// trendStartDrift is the reference value, in standard deviations, of the
+// sums that date a shift's start: the sums of ordinary noise return to zero
+// within a few points, while a drift's sum starts once its mean passes
+// 0.75 standard deviations. At 0.5 a level shift's start was dated 6
+// points early in TestModelLevelShiftReportedOnce.
+const trendStartDrift = 0.75
+
+// trackStart adds the baseline z-score z of the point at ts to the sums
+// that date a shift's start.
+func (t *trendState) trackStart(ts int64, z float64) {
+	z = max(-shiftClip, min(shiftClip, z))
+	up, down := max(0, t.Up+z-trendStartDrift), max(0, t.Down-z-trendStartDrift)
+	if t.Up == 0 && up > 0 {
+		t.UpStart = ts
 	}
-	if side != t.RunSide {
-		t.RunSide = side
-		t.RunStart = ts
+	if t.Down == 0 && down > 0 {
+		t.DownStart = ts
 	}
+	t.Up, t.Down = up, down
+}
+
+// start returns the start of the current shift upward (or downward) of a
+// point at ts: where the sum on that side last rose from zero, or ts when
+// that sum is zero.
+func (t *trendState) start(ts int64, upward bool) int64 {
+	switch {
+	case upward && t.Up > 0:
+		return t.UpStart
+	case !upward && t.Down > 0:
+		return t.DownStart
+	}
+	return ts
 }
 
 // step decides whether z starts a new shift at threshold k. It returns
@@ -97,4 +127,25 @@ func (t *trendState) step(z, k float64) bool {
 		return true
 	}
 	return false
+}
+
+// markReported records that the level's shift upward (or downward) at the
+// point at ts has raised an anomaly, so that the trend detector does not
+// report the same shift again, even after its moving average dips within
+// half the threshold and rises again.
+func (t *trendState) markReported(ts int64, upward bool) {
+	dir := 1
+	if !upward {
+		dir = -1
+	}
+	if !t.Active || t.Direction != dir {
+		t.Active, t.Direction = true, dir
+	}
+	t.ReportedStart = t.start(ts, upward)
+}
+
+// pending reports whether the shift upward (or downward) of the point at
+// ts is active and not reported yet.
+func (t *trendState) pending(ts int64, upward bool) bool {
+	return t.Active && t.start(ts, upward) != t.ReportedStart
 }

@@ -32,11 +32,19 @@ type Detection struct {
 // DetectValue checks x at ts against the baseline and, when seasonality is
 // known, the baseline of ts's phase. The model is not changed. It returns
 // an error wrapping ErrTooFewSamples before min_baseline_samples points.
+// With a period in points, ts's phase counts from the newest point's phase
+// in steps of the mean time between points, and DetectValue returns an
+// error when that time is not known yet and ts is not the newest point's
+// timestamp.
 func (m *Model) DetectValue(ts time.Time, x float64, ctx map[string]string) (Detection, error) {
 	if !m.ready() {
 		return Detection{}, m.tooFewSamples()
 	}
-	c := m.pointCandidate(ts.UnixNano(), m.st.N, x)
+	n, err := m.pointsBefore(ts)
+	if err != nil {
+		return Detection{}, err
+	}
+	c := m.pointCandidate(ts.UnixNano(), n, x)
 	d := Detection{
 		Metric:    m.name,
 		Timestamp: ts.UTC(),
@@ -63,6 +71,32 @@ func (m *Model) pointCandidate(ts, n int64, x float64) candidate {
 	}
 	b := m.st.Baseline
 	return rangeCandidate(TypeStatistical, x, b.Center, b.scale(), m.k)
+}
+
+// pointsBefore returns the number of points that a point at ts would have
+// before it, which places ts in a period counted in points: the newest
+// point's count, N−1, plus the number of mean steps between points from
+// the newest point's timestamp to ts, rounded. The count matters only for a
+// period in points, and it is only as exact as the step is regular.
+func (m *Model) pointsBefore(ts time.Time) (int64, error) {
+	s := &m.st.Seasonal
+	if !m.cfg.EnableSeasonal || !s.known() || s.PeriodNanos > 0 {
+		return m.st.N, nil
+	}
+	newest := m.st.N - 1
+	gap := ts.UnixNano() - m.st.LastTime
+	if gap == 0 {
+		return newest, nil
+	}
+	if s.Step <= 0 {
+		return 0, fmt.Errorf("metric %q: cannot place timestamp %s in the seasonal period of %d points, because the time between points is not known yet: "+
+			"omit the timestamp to use the newest point's phase, or add points with increasing timestamps",
+			m.name, ts.UTC().Format(time.RFC3339Nano), s.Period)
+	}
+	// Only the phase matters, so the offset is taken modulo the period,
+	// which also keeps a far timestamp from overflowing the count.
+	offset := math.Mod(math.Round(float64(gap)/s.Step), float64(s.Period))
+	return newest + int64(offset), nil
 }
 
 // valueScore places the surprisal of a z-score in the score history.

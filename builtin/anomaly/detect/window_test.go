@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -211,5 +212,63 @@ func TestSeasonalAutoPeriod(t *testing.T) {
 	}
 	if r.Points != 256 {
 		t.Errorf("points %d, want the 256 retained", r.Points)
+	}
+}
+
+// TestDetectValueTimestampPhase checks that, with a period in points,
+// DetectValue tests a value against the phase of its timestamp, counted
+// from the newest point in steps of the time between points.
+func TestDetectValueTimestampPhase(t *testing.T) {
+	// Hourly points of a 24-point cycle: 100 at 06:00 and 140 at 18:00.
+	values := noisy(61, 24*10, 0, 1)
+	for i := range values {
+		values[i] += 120 + 20*math.Cos(2*math.Pi*float64(i%24-18)/24)
+	}
+	m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: SeasonalPeriod{Points: 24}})
+	for i, v := range values {
+		m.Observe(t0.Add(time.Duration(i)*time.Hour), v, nil)
+	}
+	newest := m.Newest() // 23:00
+	tests := []struct {
+		at   time.Time
+		want float64 // the phase's mean
+	}{
+		{newest.Add(7 * time.Hour), 100},  // 06:00 the next day
+		{newest.Add(19 * time.Hour), 140}, // 18:00 the next day
+		{newest.Add(-17 * time.Hour), 100},
+		{newest.Add(-5 * time.Hour), 140},
+		{newest, 120 + 20*math.Cos(2*math.Pi*5/24)},
+	}
+	for _, tt := range tests {
+		d, err := m.DetectValue(tt.at, 120, nil)
+		if err != nil {
+			t.Fatalf("DetectValue at %s: %v", tt.at, err)
+		}
+		center := (d.Expected.Lower + d.Expected.Upper) / 2
+		if math.Abs(center-tt.want) > 2 {
+			t.Errorf("at %s: expected range centred on %.1f, want the phase mean %.1f", tt.at.Format("15:04"), center, tt.want)
+		}
+	}
+}
+
+// TestDetectValueTimestampUnknownStep checks that DetectValue returns an
+// error naming the timestamp when a period in points cannot place it,
+// because every point so far has the same timestamp, and still checks a
+// value at the newest point's timestamp.
+func TestDetectValueTimestampUnknownStep(t *testing.T) {
+	m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: SeasonalPeriod{Points: 4}})
+	for _, v := range noisy(62, 60, 100, 5) {
+		m.Observe(t0, v, nil)
+	}
+	at := t0.Add(time.Hour)
+	_, err := m.DetectValue(at, 100, nil)
+	if err == nil {
+		t.Fatal("DetectValue at a later timestamp with no time between points: no error")
+	}
+	if !strings.Contains(err.Error(), at.Format(time.RFC3339)) || !strings.Contains(err.Error(), "omit the timestamp") {
+		t.Errorf("error %q, want it to name %s and the fix", err, at.Format(time.RFC3339))
+	}
+	if _, err := m.DetectValue(t0, 100, nil); err != nil {
+		t.Errorf("DetectValue at the newest point's timestamp: %v", err)
 	}
 }
