@@ -193,7 +193,7 @@ func detectAnomaly(t *testing.T, d *daemon) {
 		t.Fatal(err)
 	}
 	out := d.cli("", "exec", "anomaly-detector", "--params-file", file)
-	if !strings.Contains(out, "1 anomalies") {
+	if !strings.Contains(out, ", 1 anomaly") {
 		t.Errorf("ingest did not report one anomaly:\n%s", out)
 	}
 }
