@@ -83,6 +83,10 @@ const (
 //     when that is higher) replaces the range test. The detector with the
 //     largest |z| names the type and gives the expected range, deviation
 //     and severity. A trend counts only on the point where its shift starts.
+//
+// While an alert cools down, the only anomaly is the trend of a shift that
+// started at or before that alert, once a whole moving-average window of
+// points after the alert confirms it.
 func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) (bool, *Anomaly) {
 	st := &m.st
 	trendPending := false
@@ -99,8 +103,15 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	if st.Cooldown > 0 {
 		st.Cooldown--
 		// A shift whose first points raised the alert that is cooling down
-		// is reported as a trend once the moving average confirms it.
-		if trendPending && st.LastAlert >= m.trendStart(ts.UnixNano(), ev) {
+		// is reported as a trend once the moving average confirms it. That
+		// alert already explains the points up to its own, so the moving
+		// average counts only once its whole window lies after the alert.
+		// A burst that the alert caught at its peak, and that ends a few
+		// points later, is then no shift.
+		// NOTE: sinceAlert is right only while cooldown_points is the value
+		// it had at the alert. A Reconfigure during the cooldown may change it.
+		sinceAlert := m.cfg.CooldownPoints - st.Cooldown
+		if trendPending && sinceAlert >= m.cfg.MovingAverageWindow && st.LastAlert >= m.trendStart(ts.UnixNano(), ev) {
 			return m.raise(m.newAnomaly(ts, m.trendCandidate(ev), score, ctx))
 		}
 		return false, nil

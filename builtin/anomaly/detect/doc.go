@@ -45,7 +45,9 @@
 //
 // While an alert cools down, a level shift whose first points raised that
 // alert is still reported as one trend anomaly, with its start, once the
-// moving average confirms it. decide.go has the whole rule. SeverityFor
+// moving average of the points after the alert confirms it. A burst that
+// ends within a moving-average window of the alert is not a shift.
+// decide.go has the whole rule. SeverityFor
 // grades an anomaly by its deviation against k, and
 // CollectiveSeverityFor grades a collective anomaly by the share of metrics
 // involved.

@@ -316,3 +316,26 @@ func TestModelShiftAndDriftReportedAsTrend(t *testing.T) {
 		})
 	}
 }
+
+// TestModelBurstInCooldownNotTrend checks that a two-point burst, whose
+// first point raises an outlier alert, is not reported again as a trend
+// while that alert cools down: the points after the alert do not hold the
+// shift for a whole moving-average window.
+func TestModelBurstInCooldownNotTrend(t *testing.T) {
+	values := noisy(14, 800, 100, 5)
+	values[500], values[501] = 200, 200 // 20 standard deviations, two points
+	results := feed(t, newTestModel(t, Config{}), values)
+
+	var got []int
+	for _, i := range anomalyIndices(results) {
+		if i >= 300 { // after the warm-up of the score and the trend detector
+			got = append(got, i)
+		}
+	}
+	if !slices.Equal(got, []int{500}) {
+		t.Fatalf("anomalies at %v after point 300, want only the burst's first point [500]", got)
+	}
+	if typ := results[500].Anomaly.Type; typ != TypeStatistical {
+		t.Errorf("type = %s, want %s", typ, TypeStatistical)
+	}
+}
