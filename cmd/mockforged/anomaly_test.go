@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,24 +35,6 @@ func buildMockforged(tb testing.TB) string {
 	return binary
 }
 
-// lockedBuffer collects the daemon's output while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startRealDaemon runs `mockforged serve` from binary on fresh directories,
 // waits until its built-in anomaly detector runs and returns the socket.
 // The daemon is killed when the test ends.
@@ -68,7 +49,7 @@ func startRealDaemon(tb testing.TB, binary string) string {
 	tb.Cleanup(func() { os.RemoveAll(sockDir) })
 	root := tb.TempDir()
 	socket := filepath.Join(sockDir, "d.sock")
-	output := &lockedBuffer{}
+	output := &syncBuffer{}
 	cmd := exec.Command(binary, "serve", "--socket", socket,
 		"--data-dir", filepath.Join(root, "data"), "--plugins-dir", filepath.Join(root, "plugins"))
 	cmd.Stdout, cmd.Stderr = output, output
