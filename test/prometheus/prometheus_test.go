@@ -276,6 +276,10 @@ func checkExpositions(t *testing.T, daemonAddr, pluginAddr string) {
 	}
 }
 
+// rateWait bounds the wait for a rate() query to see two scrapes, at one
+// scrape a second.
+const rateWait = 10 * time.Second
+
 // checkDashboardQueries runs every query of docs/grafana-dashboard.json,
 // with its variables replaced by match-all values, and checks that
 // Prometheus accepts it and that the call panels show data.
@@ -301,13 +305,25 @@ func checkDashboardQueries(t *testing.T, p *prometheusServer) {
 	for _, panel := range dashboard.Panels {
 		for _, target := range panel.Targets {
 			queries++
-			samples, err := p.query(variables.Replace(target.Expr))
+			expr := variables.Replace(target.Expr)
+			samples, err := p.query(expr)
 			if err != nil {
 				t.Errorf("panel %q: %v", panel.Title, err)
 				continue
 			}
-			if strings.HasPrefix(panel.Title, "Calls per second") && len(samples) == 0 {
-				t.Errorf("panel %q shows no data for %s", panel.Title, target.Expr)
+			if !strings.HasPrefix(panel.Title, "Calls per second") {
+				continue
+			}
+			// rate() needs two scrapes of a series, and the expectations
+			// above may have been met on the first scrape that saw it.
+			for deadline := time.Now().Add(rateWait); len(samples) == 0 && err == nil && time.Now().Before(deadline); {
+				time.Sleep(200 * time.Millisecond)
+				samples, err = p.query(expr)
+			}
+			if err != nil {
+				t.Errorf("panel %q: %v", panel.Title, err)
+			} else if len(samples) == 0 {
+				t.Errorf("panel %q shows no data for %s after %s", panel.Title, target.Expr, rateWait)
 			}
 		}
 	}
