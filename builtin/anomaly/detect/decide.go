@@ -21,6 +21,12 @@ type candidate struct {
 	// constant is set when the spread behind z was floored because the
 	// metric had been constant.
 	constant bool
+	// recent is set when the anomaly is raised by the score of the recent
+	// window alone. lead is then the detector that contributed the most
+	// surprisal to that window, and the candidate is that detector's view
+	// of the point.
+	recent bool
+	lead   int
 }
 
 // strongScore is the score at which a point is an anomaly even though no
@@ -134,7 +140,7 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	}
 	best, ok := m.bestCandidate(ev, x, trendPending, m.k)
 	if !ok && score >= max(strongScore, m.scoreThreshold) {
-		best, ok = m.bestCandidate(ev, x, trendPending, 0)
+		best, ok = m.recentCandidate(ev, x), true
 	}
 	if !ok {
 		return false, nil
@@ -233,6 +239,65 @@ func (m *Model) bestCandidate(ev *evaluation, x float64, trendPending bool, minZ
 	return best, found
 }
 
+// recentCandidate returns the candidate of a point whose recent window
+// scores high enough to be an anomaly although no detector puts the point
+// outside its expected range. The window is unusual as a whole, so the
+// anomaly is named after the detector that contributed the most surprisal
+// to it (see scoreState.dominant). The volatility or the moving average
+// make a trend anomaly and the seasonal z-score a seasonal one. The
+// baseline, the recent level and the pattern of the last points make a
+// statistical outlier. The candidate gives that detector's view of the
+// point, or the baseline's when that detector has none for this point.
+func (m *Model) recentCandidate(ev *evaluation, x float64) candidate {
+	lead, ok := m.st.Score.dominant()
+	if !ok {
+		lead = compStatistical
+	}
+	b := m.st.Baseline
+	c := rangeCandidate(TypeStatistical, x, b.Center, b.scale(), m.k)
+	switch {
+	case lead == compLocal && ev.local:
+		c = rangeCandidate(TypeStatistical, x, ev.localMu, ev.localSd, m.k)
+	case lead == compSeasonal && ev.seasonal:
+		c = rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k)
+	case lead == compTrend && ev.trend:
+		c = m.trendCandidate(ev)
+		c.start = time.Time{}
+	case lead == compVolatility && ev.has[compVolatility]:
+		c = m.volatilityCandidate(x, ev.volatilityZ)
+	case lead == compVolatility || lead == compTrend:
+		// The detector has no view of this point; the window is still
+		// unusual for it, which is a trend anomaly.
+		c.typ = TypeTrend
+	case lead == compSeasonal:
+		c.typ = TypeSeasonal
+	}
+	c.recent, c.lead = true, lead
+	return c
+}
+
+// volatilityCandidate returns the candidate of the volatility detector for
+// x, whose volatility z-score is z: the mean absolute change that x makes,
+// tested against its usual range.
+func (m *Model) volatilityCandidate(x, z float64) candidate {
+	v := &m.st.Volatility
+	sd := v.spread()
+	return candidate{typ: TypeTrend, z: z, value: x,
+		expected:  Range{Lower: v.Long.Mean - m.k*sd, Upper: v.Long.Mean + m.k*sd},
+		statistic: StatisticMeanAbsoluteChange, statisticValue: v.next(x)}
+}
+
+// recentReason is, for each detector, the reason that a window it leads is
+// unusual, as the anomaly's message words it.
+var recentReason = [numComponents]string{
+	compStatistical: "their distance from the baseline",
+	compLocal:       "their jumps away from the recent level",
+	compVolatility:  "how much they change from point to point",
+	compSeasonal:    "their distance from their seasonal phases",
+	compTrend:       "their moving average",
+	compPattern:     "the rare shape they make",
+}
+
 // trendCandidate returns the trend candidate of the point of ev: its
 // moving average tested against the moving average's usual range, starting
 // at trendStart.
@@ -299,9 +364,13 @@ func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[str
 		a.StatisticValue = &c.statisticValue
 	}
 	a.Message = describe(a, c)
-	if dev < m.k {
-		a.Message += fmt.Sprintf(", but its recent behaviour scores %.2f (at least %.2f is anomalous without an out-of-range value)",
-			score, max(strongScore, m.scoreThreshold))
+	if c.recent {
+		a.Message = fmt.Sprintf("%s severity %s on %s: the last %d points are unusual together, mostly for %s, and score %.2f (at least %.2f is anomalous without an out-of-range value); ",
+			a.Severity, a.Type, a.Metric, scoreRecent, recentReason[c.lead], score, max(strongScore, m.scoreThreshold))
+		if dev < m.k {
+			a.Message += "this point is within its expected range: "
+		}
+		a.Message += describeDeviation(a, c)
 	}
 	return a
 }
@@ -321,7 +390,12 @@ func rangeCandidate(typ Type, x, mu, sd, k float64) candidate {
 
 // describe returns the one-line message of the anomaly a of candidate c.
 func describe(a *Anomaly, c candidate) string {
-	prefix := fmt.Sprintf("%s severity %s on %s: ", a.Severity, a.Type, a.Metric)
+	return fmt.Sprintf("%s severity %s on %s: ", a.Severity, a.Type, a.Metric) + describeDeviation(a, c)
+}
+
+// describeDeviation returns how far the value, or the statistic, of the
+// anomaly a of candidate c is from its expected range, in words.
+func describeDeviation(a *Anomaly, c candidate) string {
 	against := map[Type]string{
 		TypeStatistical: "its baseline",
 		TypeSeasonal:    "the baseline of its seasonal phase",
@@ -329,7 +403,7 @@ func describe(a *Anomaly, c candidate) string {
 	}[a.Type]
 	center := (a.Expected.Lower + a.Expected.Upper) / 2
 	if c.constant {
-		return prefix + fmt.Sprintf("value %s differs from %s, where %s had been constant",
+		return fmt.Sprintf("value %s differs from %s, where %s had been constant",
 			formatValue(a.Value), formatValue(center), against)
 	}
 	side := "above"
@@ -337,14 +411,18 @@ func describe(a *Anomaly, c candidate) string {
 		side = "below"
 	}
 	subject := "value " + formatValue(a.Value)
-	if c.statistic == StatisticMovingAverage {
+	switch c.statistic {
+	case StatisticMovingAverage:
 		subject = fmt.Sprintf("at value %s, the moving average %s", formatValue(a.Value), formatValue(c.statisticValue))
+	case StatisticMeanAbsoluteChange:
+		subject = fmt.Sprintf("at value %s, the mean absolute change %s", formatValue(a.Value), formatValue(c.statisticValue))
+		against = "its usual level"
 	}
 	deviation := fmt.Sprintf("%.1f standard deviations", a.Deviation)
 	if a.Deviation >= MaxDeviation {
 		deviation = fmt.Sprintf("more than %d standard deviations", MaxDeviation)
 	}
-	return prefix + fmt.Sprintf("%s is %s %s %s (expected %s to %s)",
+	return fmt.Sprintf("%s is %s %s %s (expected %s to %s)",
 		subject, deviation, side, against, formatValue(a.Expected.Lower), formatValue(a.Expected.Upper))
 }
 

@@ -56,6 +56,9 @@ type evaluation struct {
 	// that combine counts, times their number (a Bonferroni correction),
 	// capped at maxSurprisal.
 	surprise float64
+	// lead is the detector with the largest surprisal among those counted
+	// in surprise, or -1 when none ran.
+	lead int
 }
 
 // evaluate runs the detectors on x without changing the model.
@@ -116,12 +119,15 @@ func (ev *evaluation) setZ(c int, z float64) {
 // phase.
 func (ev *evaluation) combine() {
 	maxS, tests := 0.0, 0
+	ev.lead = -1
 	for c := range numComponents {
 		if ev.seasonal && (c == compStatistical || c == compPattern) {
 			continue
 		}
 		if ev.has[c] {
-			maxS = math.Max(maxS, ev.surprisals[c])
+			if ev.lead < 0 || ev.surprisals[c] > maxS {
+				maxS, ev.lead = ev.surprisals[c], c
+			}
 			tests++
 		}
 	}

@@ -19,7 +19,8 @@
 // the value against the season-blind baseline, are left out of it. The
 // mean surprisal of the last 8 points is graded against the metric's own
 // history of it (see score.go), which gives a score in [0, 1] that means
-// the same for every metric.
+// the same for every metric. DetectValue grades a single value on the
+// same scale by its own two-sided tail probability (see valueScore).
 //
 // The first 8 points after the baseline is ready, while the score's
 // recent window fills, are decided by the range test alone: a point is an
@@ -31,8 +32,10 @@
 // recent alerts (alert-rate control), and a statistical, seasonal or trend
 // detector puts it outside its expected range by at least k standard
 // deviations, k = std_dev_threshold·(1.7 − sensitivity), or a score of at
-// least 0.75 replaces the range test. More rules raise an anomaly without
-// that test:
+// least 0.75 replaces the range test. An anomaly raised by that score alone
+// is named after the detector that contributed the most surprisal to the
+// last 8 points, and its message says that those points, not the value,
+// are unusual. More rules raise an anomaly without that test:
 //
 //   - a novelty, a value beyond every value the metric has had (see
 //     novelty.go);

@@ -131,7 +131,7 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 	var res Result
 	if m.ready() {
 		ev := m.evaluate(tsNano, x)
-		score, scored := m.st.Score.Calibrate(ev.surprise)
+		score, scored := m.st.Score.Calibrate(ev.surprise, ev.lead)
 		if scored {
 			res.Score = score
 			res.IsAnomaly, res.Anomaly = m.decide(ts, x, &ev, score, ctx)

@@ -47,6 +47,10 @@ const defaultScoreThreshold = 0.34
 // scoreState calibrates surprisal into the anomaly score.
 type scoreState struct {
 	Recent [scoreRecent]float64
+	// Lead holds, for each point of Recent, 1 plus the detector whose
+	// surprisal was the point's (see evaluation.lead), and 0 when no
+	// detector ran or the model was decoded from an encoding without it.
+	Lead   [scoreRecent]int8
 	Pos    int
 	Filled int
 	Sum    float64
@@ -67,18 +71,20 @@ func surprisal(p float64) float64 {
 	return math.Min(-math.Log(p), maxSurprisal)
 }
 
-// Calibrate adds a point's surprisal and returns the point's score. ok is
+// Calibrate adds a point's surprisal, led by detector lead (-1 for none),
+// and returns the point's score. ok is
 // false, and the score 0, until scoreRecent points have been added: the
 // mean of fewer points spreads wider than the full means of the history,
 // so an ordinary point would look rare. Those partial means stay out of
 // the history.
-func (s *scoreState) Calibrate(surprise float64) (score float64, ok bool) {
+func (s *scoreState) Calibrate(surprise float64, lead int) (score float64, ok bool) {
 	if s.Filled == len(s.Recent) {
 		s.Sum -= s.Recent[s.Pos]
 	} else {
 		s.Filled++
 	}
 	s.Recent[s.Pos] = surprise
+	s.Lead[s.Pos] = int8(lead + 1)
 	s.Sum += surprise
 	s.Pos = (s.Pos + 1) % len(s.Recent)
 
@@ -91,6 +97,25 @@ func (s *scoreState) Calibrate(surprise float64) (score float64, ok bool) {
 	}
 	s.Hist.Add(recent)
 	return score, true
+}
+
+// dominant returns the detector that contributes the most surprisal to
+// the recent window, summing each point's surprisal under the detector that
+// led it, and false when no point of the window has a known detector.
+func (s *scoreState) dominant() (int, bool) {
+	var sums [numComponents]float64
+	best, found := 0, false
+	for i, lead := range s.Lead {
+		c := int(lead) - 1
+		if c < 0 || c >= numComponents {
+			continue
+		}
+		sums[c] += s.Recent[i]
+		if !found || sums[c] > sums[best] {
+			best, found = c, true
+		}
+	}
+	return best, found
 }
 
 // scoreFromTail maps a tail probability to [0, 1] on a log scale.

@@ -46,7 +46,7 @@ func TestScoreStateFirstPoints(t *testing.T) {
 	s := newScoreState()
 	prior := s.Hist.Total
 	for i := range scoreRecent - 1 {
-		if score, ok := s.Calibrate(maxSurprisal); ok || score != 0 {
+		if score, ok := s.Calibrate(maxSurprisal, compStatistical); ok || score != 0 {
 			t.Errorf("point %d of %d: score %.2f, ok %v, want 0 and false before the recent window is full", i+1, scoreRecent, score, ok)
 		}
 	}
@@ -55,7 +55,7 @@ func TestScoreStateFirstPoints(t *testing.T) {
 	}
 	// The window is now full of extreme surprisals, which the null prior
 	// history ranks at the top.
-	if score, ok := s.Calibrate(maxSurprisal); !ok || score < 0.75 {
+	if score, ok := s.Calibrate(maxSurprisal, compStatistical); !ok || score < 0.75 {
 		t.Errorf("point %d: score %.2f, ok %v, want at least 0.75 and true once the window is full", scoreRecent, score, ok)
 	}
 }

@@ -187,12 +187,8 @@ func (m *Model) volatilityShiftAnomaly(ts time.Time, x float64, ev *evaluation, 
 	if !upward {
 		side = "less"
 	}
-	long := &st.Volatility.Long
-	sd := st.Volatility.spread()
-	change := st.Volatility.next(x)
-	c := candidate{typ: TypeTrend, z: ev.volatilityZ, value: x,
-		expected:  Range{Lower: long.Mean - m.k*sd, Upper: long.Mean + m.k*sd},
-		statistic: StatisticMeanAbsoluteChange, statisticValue: change}
+	c := m.volatilityCandidate(x, ev.volatilityZ)
+	change := c.statisticValue
 	a := m.newShiftAnomaly(ts, start, c, score, ctx)
 	a.Message = fmt.Sprintf("%s severity %s on %s: values have changed from point to point %s than usual since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); at value %s, the mean absolute change %s is %.1f standard deviations from its usual level (expected %s to %s)",
 		a.Severity, a.Type, a.Metric, side, a.Start.Format(time.RFC3339), sum, st.VolatilityShift.Record,

@@ -22,8 +22,9 @@ type Detection struct {
 	Expected Range `json:"expected_range"`
 	// Deviation is |z| against the baseline used.
 	Deviation float64 `json:"deviation_score"`
-	// Score is the value's surprisal placed in the metric's score history,
-	// on the same scale as streaming scores.
+	// Score grades how rare the value alone is, on the scale of streaming
+	// scores: −log10 of its two-sided tail probability under the range
+	// tested, over 5, capped at 1 (see valueScore).
 	Score float64 `json:"anomaly_score"`
 	// Anomaly is set when IsAnomaly is true.
 	Anomaly *Anomaly `json:"anomaly,omitempty"`
@@ -99,13 +100,19 @@ func (m *Model) pointsBefore(ts time.Time) (int64, error) {
 	return newest + int64(offset), nil
 }
 
-// valueScore places the surprisal of a z-score in the score history.
+// valueScore grades a single value of z-score z on the scale of the
+// streaming score: its two-sided tail probability p under the normal
+// spread of the range it was tested against, as −log10(p)/scoreDecades.
+// A 2 standard deviation value, 1 in 22, scores 0.27; 3 standard
+// deviations, 1 in 370, 0.51; 4.5 or more, 1.
+//
+// The streaming score grades the mean surprisal of the last scoreRecent
+// points against the history of that mean. A single value's surprisal must
+// not be placed in that history, because the mean of several points
+// spreads far less than one point. An ordinary value would then rank among
+// the rarest means: a 2 standard deviation value scored 0.74.
 func (m *Model) valueScore(z float64) float64 {
-	h := &m.st.Score.Hist
-	if h.Total <= 0 {
-		return scoreFromTail(twoSidedTail(z))
-	}
-	return scoreFromTail(h.Tail(surprisal(twoSidedTail(z))))
+	return scoreFromTail(twoSidedTail(z))
 }
 
 func (m *Model) tooFewSamples() error {

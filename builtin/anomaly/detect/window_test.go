@@ -73,6 +73,39 @@ func TestDetectValue(t *testing.T) {
 	}
 }
 
+// TestDetectValueScoreMeaning checks that a single value's score has the
+// documented meaning of the score: as rare as the top 10% scores 0.2, the
+// top 2% 0.34, 1 in 1000 0.6. A 2 standard deviation value, about 1 in 22,
+// must score between 0.2 and 0.34, and a value at the centre near 0.
+func TestDetectValueScoreMeaning(t *testing.T) {
+	m := newTestModel(t, Config{})
+	feed(t, m, noisy(33, 3000, 100, 5))
+	b := m.st.Baseline
+	tests := []struct {
+		sigmas   float64
+		min, max float64
+	}{
+		{0, 0, 0.01},
+		{1, 0.09, 0.11},  // p = 0.317
+		{2, 0.2, 0.34},   // p = 0.0455
+		{3, 0.5, 0.52},   // p = 0.0027
+		{3.3, 0.6, 0.62}, // p = 0.00097
+		{5, 1, 1},
+	}
+	for _, tt := range tests {
+		for _, side := range []float64{1, -1} {
+			x := b.Center + side*tt.sigmas*b.scale()
+			d, err := m.DetectValue(m.Newest(), x, nil)
+			if err != nil {
+				t.Fatalf("DetectValue(%v): %v", x, err)
+			}
+			if d.Score < tt.min || d.Score > tt.max {
+				t.Errorf("value %.3f, %+.1f standard deviations: score %.3f, want %.2f to %.2f", x, side*tt.sigmas, d.Score, tt.min, tt.max)
+			}
+		}
+	}
+}
+
 func TestDetectCollective(t *testing.T) {
 	names := []string{"cpu", "error_rate", "latency", "queue_depth"}
 	models := make([]*Model, len(names))
