@@ -8,8 +8,10 @@ SOCKET ?=
 PROTO_FILES := $(wildcard proto/*/v1/*.proto)
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
-# -race needs cgo; the machine has gcc.
-TEST_FLAGS ?= -race -timeout 20m
+# -race needs cgo; the machine has gcc. -count=1 turns off the test cache:
+# the end-to-end tests build and start the daemon's binary, and the cache
+# cannot see those sources, so it could report a pass for code that changed.
+TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: all build run test vet staticcheck generate bench fuzz fuzz-short load soak clean
 
