@@ -40,22 +40,32 @@ func TestExecuteDeadlines(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), tt.callerDeadline)
 			defer cancel()
 			start := time.Now()
-			_, err := client.Execute(ctx, &apiv1.ExecuteRequest{PluginId: "db-fault-simulator", ParametersJson: slow, Timeout: tt.timeout})
+			resp, err := client.Execute(ctx, &apiv1.ExecuteRequest{PluginId: "db-fault-simulator", ParametersJson: slow, Timeout: tt.timeout})
 			elapsed := time.Since(start)
 
-			if code := status.Code(err); code != codes.DeadlineExceeded {
-				t.Fatalf("code %s (%v), want DeadlineExceeded", code, err)
-			}
 			if elapsed >= 4*time.Second {
 				t.Errorf("call ended after %s, want it cut short well before the plugin's 5 s", elapsed)
 			}
-			if tt.wantDaemonMessage && !strings.Contains(err.Error(), "exceeded its deadline") {
-				t.Errorf("error %q does not carry the daemon's deadline message", err)
+			// The plugin's deadline comes slightly before the daemon's, so
+			// the plugin's own failure with code deadline_exceeded can
+			// arrive before the daemon's deadline ends the call. Either
+			// outcome shows that the deadline reached the plugin.
+			if err == nil {
+				if resp.GetSuccess() || resp.GetError().GetCode() != "deadline_exceeded" {
+					t.Fatalf("result %v, want DeadlineExceeded or a failure with code deadline_exceeded", resp)
+				}
+			} else {
+				if code := status.Code(err); code != codes.DeadlineExceeded {
+					t.Fatalf("code %s (%v), want DeadlineExceeded", code, err)
+				}
+				if tt.wantDaemonMessage && !strings.Contains(err.Error(), "exceeded its deadline") {
+					t.Errorf("error %q does not carry the daemon's deadline message", err)
+				}
 			}
 
 			next, cancelNext := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancelNext()
-			resp, err := client.Execute(next, &apiv1.ExecuteRequest{PluginId: "db-fault-simulator", ParametersJson: []byte(`{"fault_type":"slow_query","latency_ms":1}`)})
+			resp, err = client.Execute(next, &apiv1.ExecuteRequest{PluginId: "db-fault-simulator", ParametersJson: []byte(`{"fault_type":"slow_query","latency_ms":1}`)})
 			if err != nil || !resp.GetSuccess() {
 				t.Errorf("call after the deadline: %v %v, want success", resp, err)
 			}
