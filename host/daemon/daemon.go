@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -101,7 +102,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	log := opts.Logger
-	tuneGC()
+	tuneRuntime()
 	for _, dir := range []*string{&opts.DataDir, &opts.PluginsDir, &opts.SocketPath} {
 		abs, err := filepath.Abs(*dir)
 		if err != nil {
@@ -200,7 +201,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	socket := newAPISocket(opts.SocketPath, auth.SocketOptions{Group: opts.SocketGroup}, server, log.Named("api"))
 	socket.serve(listener)
-	log.Info("daemon started", "version", opts.Version, "socket", opts.SocketPath, "plugins_dir", opts.PluginsDir, "data_dir", opts.DataDir, "pid", os.Getpid())
+	log.Info("daemon started", "version", opts.Version, "socket", opts.SocketPath, "plugins_dir", opts.PluginsDir, "data_dir", opts.DataDir, "pid", os.Getpid(), "gomaxprocs", runtime.GOMAXPROCS(0))
 	if file := clock.FaultFile(); file != "" {
 		log.Warn("fault-injection build: the wall clock follows the offset in the file", "file", file)
 	}
@@ -252,9 +253,18 @@ func Run(ctx context.Context, opts Options) error {
 // trades a few megabytes for less collection work on every call.
 const gcPercent = 400
 
-func tuneGC() {
+// tuneRuntime sets the daemon's garbage collection target and, unless
+// GOMAXPROCS is set, limits the daemon to half of the CPUs Go would use,
+// at least one. The daemon routes calls to plugin processes on the same
+// machine, which do the work. With every CPU, each hand-off between the
+// daemon's goroutines woke an idle thread that searched for work and went
+// back to sleep, and that CPU was taken from the plugins and callers.
+func tuneRuntime() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(max(1, runtime.GOMAXPROCS(0)/2))
 	}
 }
 
