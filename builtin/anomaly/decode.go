@@ -96,8 +96,7 @@ func explainParams(raw json.RawMessage, t reflect.Type, op string) *opError {
 	if fe.point < 0 {
 		return &opError{code: codeInvalid, msg: fe.msg}
 	}
-	details, _ := json.Marshal(PointErrorDetails{Point: fe.point, Reason: fe.reason}) // cannot fail for this type
-	return &opError{code: codeInvalidPoint, msg: fe.msg, details: details}
+	return &opError{code: codeInvalidPoint, msg: fe.msg, details: encodePointDetails(fe.point, fe.reason)}
 }
 
 var (

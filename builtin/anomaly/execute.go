@@ -48,8 +48,14 @@ func pointError(code string, i int, reason, fix string) *opError {
 	if fix != "" {
 		msg += ": " + fix
 	}
-	details, _ := json.Marshal(PointErrorDetails{Point: i, Reason: reason}) // cannot fail for this type
-	return &opError{code: code, msg: msg, details: details}
+	return &opError{code: code, msg: msg, details: encodePointDetails(i, reason)}
+}
+
+// encodePointDetails encodes the error details of a failure of point i.
+// json.Marshal cannot fail on PointErrorDetails, an int and a string.
+func encodePointDetails(i int, reason string) json.RawMessage {
+	details, _ := json.Marshal(PointErrorDetails{Point: i, Reason: reason})
+	return details
 }
 
 func (e *opError) Error() string { return e.msg }

@@ -217,13 +217,7 @@ func TestMessagesUseSingular(t *testing.T) {
 
 func TestCollectiveMessageAndEmptyLists(t *testing.T) {
 	p := newTestPlugin(t, newMemStorage(), `{}`)
-	for i, name := range []string{"cpu", "latency", "errors"} {
-		pts := points(uint64(20+i), 200, 10)
-		if name != "errors" {
-			pts[150].Value = 40
-		}
-		mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: name, Points: pts}, nil)
-	}
+	ingestCollectiveSpike(t, p)
 	res := mustOK(t, p, "acme", DetectCollectiveParams{Operation: OpDetectCollective, Lookback: "2h", Bucket: "5m"}, nil)
 	if res.Message != "1 collective anomaly across 3 metrics" {
 		t.Errorf("message %q", res.Message)

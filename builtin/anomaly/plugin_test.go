@@ -230,8 +230,10 @@ func TestUpdateBaseline(t *testing.T) {
 	}
 }
 
-func TestDetectCollectiveOperation(t *testing.T) {
-	p := newTestPlugin(t, newMemStorage(), `{}`)
+// ingestCollectiveSpike ingests 200 points of metrics cpu, latency and
+// errors for tenant acme, with a spike at point 150 in cpu and latency.
+func ingestCollectiveSpike(t *testing.T, p *Plugin) {
+	t.Helper()
 	for i, name := range []string{"cpu", "latency", "errors"} {
 		pts := points(uint64(20+i), 200, 10)
 		if name != "errors" {
@@ -239,6 +241,11 @@ func TestDetectCollectiveOperation(t *testing.T) {
 		}
 		mustOK(t, p, "acme", IngestParams{Operation: OpIngest, Metric: name, Points: pts}, nil)
 	}
+}
+
+func TestDetectCollectiveOperation(t *testing.T) {
+	p := newTestPlugin(t, newMemStorage(), `{}`)
+	ingestCollectiveSpike(t, p)
 	var out CollectiveResult
 	mustOK(t, p, "acme", DetectCollectiveParams{Operation: OpDetectCollective, Lookback: "2h", Bucket: "5m"}, &out)
 	if len(out.Metrics) != 3 || len(out.Anomalies) != 1 {

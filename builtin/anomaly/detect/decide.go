@@ -47,9 +47,9 @@ const strongScore = 0.75
 const seasonalAlone = 8
 
 // seasonalRecord is the multiple of k at which a seasonal z-score makes an
-// anomaly whatever the score when it is also a record: farther from the
-// closest of the point's phase and the two beside it than any point since
-// the period took effect. A 20σ spike at night in a day/night cycle scores
+// anomaly whatever the score, when it is also a record. A record is farther
+// from the closest of the point's phase and the two beside it than any
+// point since the period took effect. A 20σ spike at night in a day/night cycle scores
 // only about 0.3, because the score's mean over 8 points dilutes one
 // point, and its seasonal z-score of 14 to 16 (the phase means lag the
 // cycle a little, which widens the shared spread) is below seasonalAlone·k
@@ -317,12 +317,12 @@ func (m *Model) trendStart(ts int64, ev *evaluation) int64 {
 }
 
 // trendSustained reports whether the moving average ma, which x makes, is
-// a sustained shift: it is at least k standard errors (Scale/√window) from
-// the baseline's center, and so is the mean of the same window without its
-// point farthest from that center. The moving average's own spread, learnt
-// from overlapping windows, is noisy in a young model, and one spike moves
-// the moving average of its window as far as a shift does; these tests keep
-// both from passing as a shift.
+// a sustained shift. Both ma and the mean of the same window without its
+// point farthest from the baseline's center must lie at least k standard
+// errors (Scale/√window) from that center. The moving average's own spread,
+// learnt from overlapping windows, is noisy in a young model, and one spike
+// moves the moving average of its window as far as a shift does. These
+// tests keep both from passing as a shift.
 func (m *Model) trendSustained(x, ma float64) bool {
 	b := m.st.Baseline
 	w := m.cfg.MovingAverageWindow

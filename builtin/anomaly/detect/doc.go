@@ -22,10 +22,10 @@
 // the same for every metric. DetectValue grades a single value on the
 // same scale by its own two-sided tail probability (see valueScore).
 //
-// The first 8 points after the baseline is ready, while the score's
-// recent window fills, are decided by the range test alone: a point is an
-// anomaly at 1.5k standard deviations or more from its seasonal phase's
-// baseline, or from the baseline when the phase is not known.
+// The range test alone decides the first 8 points after the baseline is
+// ready, while the score's recent window fills. Such a point is an anomaly
+// at 1.5k standard deviations or more from its seasonal phase's baseline,
+// or from the baseline when the phase is not known.
 //
 // After that, a point is an anomaly when no alert of the metric is cooling
 // down and either its score reaches the score threshold, raised after

@@ -27,10 +27,9 @@ type Result struct {
 // Model is the streaming model of one metric. Observe updates it in O(1)
 // time per point, apart from the period detection of seasonal_period
 // "auto". That computes the autocorrelation of the retained points (by FFT,
-// in O(r log r) for r retained points) at the retention_points-th point
-// and then every 4·retention_points points, for as long as the model runs,
-// and re-seeds the phases from the retained points when the period
-// changes. Its memory is bounded by the retention and, with seasonality,
+// in O(r log r) for r retained points) at the retention_points-th point and
+// then every 4·retention_points points, for as long as the model runs. When
+// the period changes, it re-seeds the phases from the retained points. Its memory is bounded by the retention and, with seasonality,
 // the number of phases. A Model is not safe for concurrent use.
 type Model struct {
 	name           string

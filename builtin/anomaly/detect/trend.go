@@ -130,9 +130,9 @@ func (t *trendState) step(z, k float64) bool {
 }
 
 // markReported records that the level's shift upward (or downward) at the
-// point at ts has raised an anomaly, so that the trend detector does not
-// report the same shift again, even after its moving average dips within
-// half the threshold and rises again.
+// point at ts has raised an anomaly. The trend detector then does not
+// report that shift again, even when its moving average dips within half
+// the threshold and rises again.
 func (t *trendState) markReported(ts int64, upward bool) {
 	dir := 1
 	if !upward {

@@ -34,9 +34,8 @@ type Detection struct {
 // known, the baseline of ts's phase. The model is not changed. It returns
 // an error wrapping ErrTooFewSamples before min_baseline_samples points.
 // With a period in points, ts's phase counts from the newest point's phase
-// in steps of the mean time between points, and DetectValue returns an
-// error when that time is not known yet and ts is not the newest point's
-// timestamp.
+// in steps of the mean time between points. Until that time is known,
+// DetectValue returns an error for any ts but the newest point's.
 func (m *Model) DetectValue(ts time.Time, x float64, ctx map[string]string) (Detection, error) {
 	if !m.ready() {
 		return Detection{}, m.tooFewSamples()
@@ -75,9 +74,9 @@ func (m *Model) pointCandidate(ts, n int64, x float64) candidate {
 }
 
 // pointsBefore returns the number of points that a point at ts would have
-// before it, which places ts in a period counted in points: the newest
-// point's count, N−1, plus the number of mean steps between points from
-// the newest point's timestamp to ts, rounded. The count matters only for a
+// before it, which places ts in a period counted in points. That is the
+// newest point's count, N−1, plus the rounded number of mean steps between
+// points from the newest point's timestamp to ts. The count matters only for a
 // period in points, and it is only as exact as the step is regular.
 func (m *Model) pointsBefore(ts time.Time) (int64, error) {
 	s := &m.st.Seasonal
