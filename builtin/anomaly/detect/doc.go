@@ -48,8 +48,8 @@
 //
 // While an alert cools down, a level shift whose first points raised that
 // alert is still reported as one trend anomaly, with its start, once the
-// moving average of the points after the alert confirms it. A burst that
-// ends within a moving-average window of the alert is not a shift.
+// moving average of the points after the alert has confirmed it for four
+// whole windows. A burst that ends sooner is not a shift.
 // decide.go has the whole rule. SeverityFor
 // grades an anomaly by its deviation against k, and
 // CollectiveSeverityFor grades a collective anomaly by the share of metrics

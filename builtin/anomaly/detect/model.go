@@ -38,6 +38,12 @@ type Model struct {
 	scoreThreshold float64
 	st             state
 	scratch        []float64
+	// holdTrend is set by decide when the point belongs to a shift that
+	// waits for its trend report. The moving average's usual range then
+	// takes the point's moving average clipped to k spreads, so that it
+	// does not learn the shift before the shift is reported. It holds for
+	// one point and is not persisted.
+	holdTrend bool
 }
 
 // state is everything a Model persists. Its fields are exported for gob.
@@ -177,7 +183,12 @@ func (m *Model) update(ts int64, x float64, anomalous bool) {
 		baselineX = max(r.Lower, min(r.Upper, x))
 	}
 	st.Tracker.Update(baselineX, m.robustSeed)
-	st.Trend.Update(&st.Points, x)
+	trendClip := 0.0
+	if m.holdTrend {
+		trendClip = m.k
+		m.holdTrend = false
+	}
+	st.Trend.Update(&st.Points, x, trendClip)
 	st.Local.Update(x)
 	st.Volatility.Update(x)
 	if *m.cfg.EnablePattern {

@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -195,6 +196,32 @@ func TestDetectPeriodSmoothCycle(t *testing.T) {
 		values := dayNight(seed, 4)[:1024]
 		if got := DetectPeriod(values); got < 287 || got > 289 {
 			t.Errorf("seed %d: DetectPeriod = %d, want 288 ± 1", seed, got)
+		}
+	}
+}
+
+// TestModelSeasonalBurstOnePhaseEarly checks that a burst that a sharp
+// 12-point season repeats at one phase of every cycle is no seasonal
+// anomaly when a cycle brings it one phase early: its value is what the
+// phase beside its own expects. TestModelSeasonalNightSpike checks that a
+// value far from its phase and from the phases beside it still is one.
+func TestModelSeasonalBurstOnePhaseEarly(t *testing.T) {
+	const period, cycles = 12, 400
+	values := noisy(51, period*cycles, 30, 2)
+	var early []int
+	for c := range cycles {
+		at := c*period + period - 1
+		if c >= 200 && c%25 == 0 {
+			at-- // this cycle's burst comes one phase early
+			early = append(early, at)
+		}
+		values[at] = 90
+	}
+	m := newTestModel(t, Config{EnableSeasonal: true, SeasonalPeriod: SeasonalPeriod{Points: period}})
+	for i, v := range values {
+		res := m.Observe(t0.Add(time.Duration(i)*5*time.Minute), v, nil)
+		if slices.Contains(early, i) && res.IsAnomaly && res.Anomaly.Type == TypeSeasonal {
+			t.Errorf("burst one phase early at %d is a seasonal anomaly: %s", i, res.Anomaly.Message)
 		}
 	}
 }

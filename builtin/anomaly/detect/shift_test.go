@@ -252,3 +252,48 @@ func TestShiftRecordSeverity(t *testing.T) {
 		})
 	}
 }
+
+// TestModelBurstNotReportedAsShift checks that a burst that an alert
+// catches at its start, and that ends a few moving-average windows later,
+// raises that one alert and no trend report afterwards, while a shift that
+// lasts is reported as a trend after the alert.
+func TestModelBurstNotReportedAsShift(t *testing.T) {
+	const n = 1500
+	tests := []struct {
+		name       string
+		length     int
+		wantTrends int
+	}{
+		{"burst of 25 points", 25, 0},
+		{"shift that lasts", 300, 1},
+	}
+	control := feed(t, newTestModel(t, Config{}), noisy(46, n+400, 0, 1))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values := noisy(46, n+400, 0, 1)
+			for i := n; i < n+tt.length; i++ {
+				values[i] += 10
+			}
+			results := feed(t, newTestModel(t, Config{}), values)
+			var alerts, trends []int
+			for _, i := range anomalyIndices(results) {
+				if i < n || control[i].IsAnomaly {
+					continue
+				}
+				alerts = append(alerts, i)
+				if i > n && results[i].Anomaly.Type == TypeTrend {
+					trends = append(trends, i)
+				}
+			}
+			if len(alerts) == 0 || alerts[0] != n {
+				t.Fatalf("alerts at %v, want the first at the burst's start %d", alerts, n)
+			}
+			if len(trends) != tt.wantTrends {
+				for _, i := range alerts {
+					t.Logf("point %d: %s", i, results[i].Anomaly.Message)
+				}
+				t.Fatalf("trend reports at %v, want %d", trends, tt.wantTrends)
+			}
+		})
+	}
+}

@@ -57,8 +57,10 @@ func (t *trendState) Peek(points *ring, x float64) (ma, z float64, ok bool) {
 	return ma, (ma - t.Stats.Mean) / sd, true
 }
 
-// Update adds x, which points already holds as its newest value.
-func (t *trendState) Update(points *ring, x float64) {
+// Update adds x, which points already holds as its newest value. When clip
+// is positive, the moving average is clipped to clip spreads of its usual
+// range before the range learns it.
+func (t *trendState) Update(points *ring, x float64, clip float64) {
 	w := t.Window
 	t.Sum += x
 	if points.Len > w {
@@ -73,7 +75,12 @@ func (t *trendState) Update(points *ring, x float64) {
 		}
 	}
 	if points.Len >= w {
-		t.Stats.Update(t.Sum / float64(w))
+		ma := t.Sum / float64(w)
+		if clip > 0 && t.Stats.N >= int64(trendWarmup*w) {
+			sd := max(t.Stats.StdDev(), spreadFloor(t.Stats.Mean))
+			ma = max(t.Stats.Mean-clip*sd, min(t.Stats.Mean+clip*sd, ma))
+		}
+		t.Stats.Update(ma)
 	}
 }
 
