@@ -47,6 +47,10 @@ func TestSchemaAcceptsAndRejects(t *testing.T) {
 		{`{"std_dev_threshhold": 3}`, false},
 		{`{"score_threshold": 0}`, false},
 		{`{"max_metrics": 0}`, false},
+		{`{"spike_threshold": 6}`, true},
+		{`{"spike_threshold": -1}`, true},
+		{`{"spike_threshold": 2}`, false},
+		{`{"spike_threshold": 1001}`, false},
 	}
 	for _, tt := range tests {
 		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(tt.config))
@@ -96,6 +100,7 @@ func TestSchemaDefaultsMatchCode(t *testing.T) {
 		"baseline_window":         float64(cfg.BaselineWindow),
 		"baseline_refresh_points": float64(cfg.BaselineRefresh),
 		"cooldown_points":         float64(cfg.CooldownPoints),
+		"spike_threshold":         cfg.SpikeThreshold,
 		"max_metrics":             float64(cfg.MaxMetrics),
 	}
 	for key, value := range want {

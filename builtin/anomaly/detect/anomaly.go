@@ -33,6 +33,20 @@ const (
 	// StatisticMeanAbsoluteChange is the short-run mean absolute change
 	// between consecutive points, which a change of volatility tests.
 	StatisticMeanAbsoluteChange = "mean_absolute_change"
+	// StatisticLevelCUSUM is the cumulative sum of the points' z-scores
+	// against the baseline since the shift started, in standard deviations:
+	// positive above the baseline, negative below. A level shift record
+	// tests it against the largest sum the metric has had, on either side.
+	StatisticLevelCUSUM = "level_cusum"
+	// StatisticVolatilityCUSUM is the same sum of the volatility's
+	// z-scores: positive when values change from point to point more than
+	// usual, negative when less. A volatility shift record tests it.
+	StatisticVolatilityCUSUM = "volatility_cusum"
+	// StatisticRecentScore is the calibrated score of the last 8 points
+	// (the anomaly's anomaly_score). An anomaly raised by the score without
+	// an out-of-range value tests it against 0 to the level at which such
+	// a score is anomalous.
+	StatisticRecentScore = "recent_score"
 )
 
 // Severity grades an anomaly.
@@ -109,9 +123,9 @@ type Anomaly struct {
 	// Value is the observed value of the point (for a collective anomaly,
 	// the number of anomalous metrics).
 	Value float64 `json:"value"`
-	// Statistic names the statistic that Expected and Deviation describe
-	// when it is not Value itself: StatisticMovingAverage or
-	// StatisticMeanAbsoluteChange. Empty when Value was tested.
+	// Statistic names the statistic that Expected describes when it is
+	// not Value itself: one of the Statistic constants. Empty when Value
+	// was tested.
 	Statistic string `json:"statistic,omitempty"`
 	// StatisticValue is the value of Statistic at the point; nil when
 	// Statistic is empty.
@@ -120,8 +134,10 @@ type Anomaly struct {
 	// tested against.
 	Expected Range `json:"expected_range"`
 	// Deviation is the distance from the baseline in standard deviations of
-	// the tested statistic (for a collective anomaly, the share of metrics),
-	// capped at MaxDeviation.
+	// the tested statistic, capped at MaxDeviation. For a shift record it is
+	// the distance of the moving average (of the mean absolute change, for
+	// the volatility) from its usual level, which sets the severity, and for
+	// a collective anomaly the share of metrics.
 	Deviation float64 `json:"deviation_score"`
 	// Score is the calibrated anomaly score of the point, in [0, 1].
 	Score    float64  `json:"anomaly_score"`

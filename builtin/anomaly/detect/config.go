@@ -20,11 +20,15 @@ const (
 	DefaultBaselineWindow      = 1000
 	DefaultBaselineRefresh     = 50
 	DefaultCooldownPoints      = 150
+	DefaultSpikeThreshold      = 10.0
 	DefaultSeasonalPhases      = 24
 )
 
 // Limits checked by Config.Validate.
 const (
+	// minSpikeThreshold is the smallest spike_threshold. Below 3 standard
+	// deviations, more than 1 point in 370 of Gaussian noise is a spike.
+	minSpikeThreshold  = 3
 	maxRetentionPoints = 1 << 16
 	maxSeasonalPhases  = 4096
 	maxSeasonalPoints  = 4096
@@ -81,6 +85,14 @@ type Config struct {
 	// CooldownPoints is how many points stay quiet after an alert. Default
 	// 150; a negative value turns the cooldown off.
 	CooldownPoints int `json:"cooldown_points,omitempty"`
+	// SpikeThreshold is the distance, in standard deviations of the
+	// baseline (of the point's seasonal phase, when that is known), at which
+	// a point that jumps away from the point before it is an anomaly
+	// whatever its score: a spike. A spike farther than the anomaly that
+	// started a cooldown breaks through that cooldown. Default 10; a
+	// negative value turns the rule off, for metrics whose recurring spikes
+	// are normal and should be learnt by the score.
+	SpikeThreshold float64 `json:"spike_threshold,omitempty"`
 	// ScoreThreshold is the calibrated score at or above which a point is an
 	// anomaly. Nil means the value derived from Sensitivity (see
 	// EffectiveScoreThreshold).
@@ -181,6 +193,7 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.BaselineWindow, DefaultBaselineWindow)
 	setDefault(&c.BaselineRefresh, DefaultBaselineRefresh)
 	setDefault(&c.CooldownPoints, DefaultCooldownPoints)
+	setDefault(&c.SpikeThreshold, DefaultSpikeThreshold)
 	if c.Sensitivity == nil {
 		s := DefaultSensitivity
 		c.Sensitivity = &s
@@ -230,6 +243,9 @@ func (c Config) Validate() error {
 	check(c.BaselineRefresh >= 1, "invalid baseline_refresh_points %d: must be at least 1", c.BaselineRefresh)
 	check(c.SeasonalPhases >= 2 && c.SeasonalPhases <= maxSeasonalPhases,
 		"invalid seasonal_phases %d: must be between 2 and %d", c.SeasonalPhases, maxSeasonalPhases)
+	check(c.SpikeThreshold < 0 || (c.SpikeThreshold >= minSpikeThreshold && c.SpikeThreshold <= MaxDeviation),
+		"invalid spike_threshold %g: must be between %g and %d standard deviations, or negative to turn spikes off",
+		c.SpikeThreshold, float64(minSpikeThreshold), MaxDeviation)
 	if c.ScoreThreshold != nil {
 		check(*c.ScoreThreshold > 0 && *c.ScoreThreshold <= 1,
 			"invalid score_threshold %g: must be greater than 0 and at most 1", *c.ScoreThreshold)

@@ -98,9 +98,12 @@ const (
 //     largest |z| names the type and gives the expected range, deviation
 //     and severity. A trend counts only on the point where its shift starts.
 //
-// While an alert cools down, the only anomaly is the trend of a shift that
-// started at or before that alert, once trendConfirmWindows whole
-// moving-average windows of points after the alert confirm it.
+// Before all of these, the point is an anomaly when it is a spike (see
+// Model.spike). During a cooldown, a spike counts only when it is farther
+// from its expectation than the anomaly that started the cooldown. While an alert cools down, the
+// only other anomaly is the trend of a shift that started at or before
+// that alert, once trendConfirmWindows whole moving-average windows of
+// points after the alert confirm it.
 func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) (bool, *Anomaly) {
 	st := &m.st
 	trendPending := false
@@ -113,6 +116,12 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 		}
 		st.Trend.step(z, m.k)
 		trendPending = sustained && math.Abs(ev.trendZ) >= m.k && st.Trend.pending(ts.UnixNano(), ev.trendZ > 0)
+	}
+	if spike, ok := m.spike(ev, x); ok && (st.Cooldown == 0 || math.Abs(spike.z) > st.LastDeviation) {
+		if st.Cooldown > 0 {
+			st.Cooldown--
+		}
+		return m.raise(m.newAnomaly(ts, spike, score, ctx))
 	}
 	if st.Cooldown > 0 {
 		st.Cooldown--
@@ -159,6 +168,35 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	}
 	st.ScoreAlerts++
 	return m.raise(m.newAnomaly(ts, best, score, ctx))
+}
+
+// spike returns the candidate of x when x is a spike: at least
+// spike_threshold spreads from its seasonal phase's mean, or from the
+// baseline's center when the phase has no baseline, while the point
+// before it was closer than that. The score cannot be relied on for a
+// spike, because it learns that the spikes of a metric recur and grades
+// them lower each time. The seasonal distance is taken from the closest of
+// the point's phase and the two beside it, so a burst of a sharp season
+// that comes one phase early is no spike. Only the first point of a level
+// shift is a spike; the trend detector reports the shift.
+func (m *Model) spike(ev *evaluation, x float64) (candidate, bool) {
+	limit := m.cfg.SpikeThreshold
+	if limit <= 0 {
+		return candidate{}, false
+	}
+	b := m.st.Baseline
+	c, z := rangeCandidate(TypeStatistical, x, b.Center, b.scale(), m.k), ev.statZ
+	if ev.seasonal {
+		c, z = rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k), ev.seasonNearZ
+	}
+	if math.Abs(z) < limit {
+		return candidate{}, false
+	}
+	center, spread := (c.expected.Lower+c.expected.Upper)/2, (c.expected.Upper-c.expected.Lower)/(2*m.k)
+	if math.Abs(m.st.Points.Back(0)-center) >= limit*spread {
+		return candidate{}, false
+	}
+	return c, true
 }
 
 // seasonalAlone reports whether the point of ev is an anomaly on its
@@ -208,8 +246,14 @@ func (m *Model) decideUnscored(ts time.Time, x float64, ctx map[string]string) (
 // raise starts the cooldown and returns the decision for anomaly a.
 func (m *Model) raise(a *Anomaly) (bool, *Anomaly) {
 	m.st.LastAlert = a.Timestamp.UnixNano()
-	if a.Type == TypeTrend && a.Statistic != StatisticMeanAbsoluteChange {
-		// The level's shift is reported: a trend or a level shift record.
+	m.st.LastDeviation = a.Deviation
+	switch {
+	case a.Type != TypeTrend || a.Statistic == StatisticMeanAbsoluteChange || a.Statistic == StatisticVolatilityCUSUM:
+	case a.Statistic == StatisticLevelCUSUM:
+		// A level shift record: the sum's sign is the shift's side.
+		m.st.Trend.markReported(m.st.LastAlert, *a.StatisticValue > 0)
+	default:
+		// A trend of the moving average, or a trend named by the score.
 		level := a.Value
 		if a.StatisticValue != nil {
 			level = *a.StatisticValue
@@ -386,6 +430,11 @@ func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[str
 			a.Message += "this point is within its expected range: "
 		}
 		a.Message += describeDeviation(a, c)
+		// The score decided, so the anomaly reports it against the range
+		// that it left; the message keeps the leading detector's view.
+		limit := max(strongScore, m.scoreThreshold)
+		a.Statistic, a.StatisticValue = StatisticRecentScore, &a.Score
+		a.Expected = Range{Lower: 0, Upper: limit}
 	}
 	return a
 }

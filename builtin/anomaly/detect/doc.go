@@ -37,6 +37,10 @@
 // last 8 points, and its message says that those points, not the value,
 // are unusual. More rules raise an anomaly without that test:
 //
+//   - a spike, a jump of at least spike_threshold standard deviations from
+//     the baseline, or from the closest of the point's seasonal phase and
+//     the two beside it, away from a point that was nearer. A spike farther
+//     than the anomaly that started a cooldown breaks through it;
 //   - a novelty, a value beyond every value the metric has had (see
 //     novelty.go);
 //   - a shift record, a CUSUM of the z-scores against the baseline or of

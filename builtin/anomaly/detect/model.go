@@ -71,8 +71,11 @@ type state struct {
 	Score       scoreState
 	Cooldown    int
 	// LastAlert is the timestamp of the newest anomaly, in Unix
-	// nanoseconds; 0 before the first.
-	LastAlert int64
+	// nanoseconds; 0 before the first. LastDeviation is that anomaly's
+	// deviation score, which a spike must exceed to break through its
+	// cooldown.
+	LastAlert     int64
+	LastDeviation float64
 }
 
 // stateVersion is the encoding version of state; Unmarshal rejects others.

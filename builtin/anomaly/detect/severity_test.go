@@ -101,6 +101,9 @@ func TestConfigValidate(t *testing.T) {
 		{"window above retention", `{"moving_average_window": 50, "retention_points": 32}`, "invalid moving_average_window 50"},
 		{"score threshold zero", `{"score_threshold": 0}`, "invalid score_threshold 0"},
 		{"score threshold above 1", `{"score_threshold": 1.5}`, "invalid score_threshold 1.5"},
+		{"spike threshold below 3", `{"spike_threshold": 2}`, "invalid spike_threshold 2"},
+		{"spike threshold above 1000", `{"spike_threshold": 2000}`, "invalid spike_threshold 2000"},
+		{"spikes off", `{"spike_threshold": -1}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,12 +107,13 @@ func (s *shiftState) isRecord(up, down float64, n int64, warmup int) bool {
 	return (!s.UpReported && up > s.Record) || (!s.DownReported && down > s.Record)
 }
 
-// shiftAnomaly builds the trend anomaly of a shift record at x. Its
-// expected range is the baseline's, which the summed z-scores are taken
-// against. Its deviation is the distance of the moving average from the
-// baseline's center in the baseline's standard deviations, so that its
-// severity grows with the size of the shift; before the trend detector
-// has a moving average, it is x's distance.
+// shiftAnomaly builds the trend anomaly of a shift record at x. It
+// reports the statistic that the record tested, the signed CUSUM, against
+// the range of the previous record on either side. Its deviation is the
+// distance of the moving average from the baseline's center in the
+// baseline's standard deviations, so that its severity grows with the size
+// of the shift; before the trend detector has a moving average, it is x's
+// distance.
 func (m *Model) shiftAnomaly(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) *Anomaly {
 	st := &m.st
 	sum, start, upward := st.Shift.excursion(ts.UnixNano(), ev.shiftUp, ev.shiftDown)
@@ -121,18 +122,29 @@ func (m *Model) shiftAnomaly(ts time.Time, x float64, ev *evaluation, score floa
 		side = "below"
 	}
 	b := st.Baseline
-	c := rangeCandidate(TypeTrend, x, b.Center, b.scale(), m.k)
+	z := b.ZScore(x)
 	level := "value " + formatValue(x)
 	if ev.trend {
-		c.z = (ev.trendMA - b.Center) / b.scale()
-		c.statistic, c.statisticValue = StatisticMovingAverage, ev.trendMA
+		z = (ev.trendMA - b.Center) / b.scale()
 		level = fmt.Sprintf("value %s, moving average %s", formatValue(x), formatValue(ev.trendMA))
 	}
-	a := m.newShiftAnomaly(ts, start, c, score, ctx)
-	a.Message = fmt.Sprintf("%s severity %s on %s: values have stayed %s the baseline since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); %s, %.1f standard deviations from the baseline's center %s (expected %s to %s)",
+	a := m.newShiftAnomaly(ts, start, cusumCandidate(x, z, sum, upward, st.Shift.Record, StatisticLevelCUSUM), score, ctx)
+	r := b.ExpectedRange(m.k)
+	a.Message = fmt.Sprintf("%s severity %s on %s: values have stayed %s the baseline since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); %s, %.1f standard deviations from the baseline's center %s (baseline range %s to %s)",
 		a.Severity, a.Type, a.Metric, side, a.Start.Format(time.RFC3339), sum, st.Shift.Record,
-		level, a.Deviation, formatValue(b.Center), formatValue(c.expected.Lower), formatValue(c.expected.Upper))
+		level, a.Deviation, formatValue(b.Center), formatValue(r.Lower), formatValue(r.Upper))
 	return a
+}
+
+// cusumCandidate returns the candidate of a shift record at x: the sum,
+// signed by its side, tested against the previous record on either side.
+// z is the distance that grades the record's severity.
+func cusumCandidate(x, z, sum float64, upward bool, record float64, statistic string) candidate {
+	if !upward {
+		sum = -sum
+	}
+	return candidate{typ: TypeTrend, z: z, value: x, expected: Range{Lower: -record, Upper: record},
+		statistic: statistic, statisticValue: sum}
 }
 
 // excursion returns the larger of the sums up and down of a point at ts,
@@ -187,12 +199,11 @@ func (m *Model) volatilityShiftAnomaly(ts time.Time, x float64, ev *evaluation, 
 	if !upward {
 		side = "less"
 	}
-	c := m.volatilityCandidate(x, ev.volatilityZ)
-	change := c.statisticValue
-	a := m.newShiftAnomaly(ts, start, c, score, ctx)
-	a.Message = fmt.Sprintf("%s severity %s on %s: values have changed from point to point %s than usual since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); at value %s, the mean absolute change %s is %.1f standard deviations from its usual level (expected %s to %s)",
+	v := m.volatilityCandidate(x, ev.volatilityZ)
+	a := m.newShiftAnomaly(ts, start, cusumCandidate(x, v.z, sum, upward, st.VolatilityShift.Record, StatisticVolatilityCUSUM), score, ctx)
+	a.Message = fmt.Sprintf("%s severity %s on %s: values have changed from point to point %s than usual since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); at value %s, the mean absolute change %s is %.1f standard deviations from its usual level (usual range %s to %s)",
 		a.Severity, a.Type, a.Metric, side, a.Start.Format(time.RFC3339), sum, st.VolatilityShift.Record,
-		formatValue(x), formatValue(change), a.Deviation, formatValue(c.expected.Lower), formatValue(c.expected.Upper))
+		formatValue(x), formatValue(v.statisticValue), a.Deviation, formatValue(v.expected.Lower), formatValue(v.expected.Upper))
 	return a
 }
 

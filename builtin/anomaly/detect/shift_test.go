@@ -142,14 +142,19 @@ func TestModelVolatilityShiftRecord(t *testing.T) {
 			if a.Value != tt.values[after[0]] {
 				t.Errorf("value %v, want the observed value %v", a.Value, tt.values[after[0]])
 			}
-			if a.Statistic != StatisticMeanAbsoluteChange || a.StatisticValue == nil {
-				t.Fatalf("statistic %q, want %s with its value", a.Statistic, StatisticMeanAbsoluteChange)
+			// The record is what decided, so the anomaly reports the sum,
+			// negative for a calm, outside the range of the previous record.
+			if a.Statistic != StatisticVolatilityCUSUM || a.StatisticValue == nil {
+				t.Fatalf("statistic %q, want %s with its value", a.Statistic, StatisticVolatilityCUSUM)
 			}
-			// A record comes from a lasting change, before the mean absolute
-			// change need leave its range, so the test is against the
-			// range's centre.
-			if centre := (a.Expected.Lower + a.Expected.Upper) / 2; *a.StatisticValue >= centre {
-				t.Errorf("mean absolute change %v, want below its usual level %v", *a.StatisticValue, centre)
+			if *a.StatisticValue >= a.Expected.Lower {
+				t.Errorf("cumulative sum %v, want below the previous record's range %v", *a.StatisticValue, a.Expected)
+			}
+			if a.Expected.Lower != -a.Expected.Upper || a.Expected.Upper <= 0 {
+				t.Errorf("expected range %v, want ± the previous record", a.Expected)
+			}
+			if !strings.Contains(a.Message, "the mean absolute change") {
+				t.Errorf("message %q does not give the mean absolute change", a.Message)
 			}
 		})
 	}
@@ -246,8 +251,14 @@ func TestShiftRecordSeverity(t *testing.T) {
 			if a.Value != 42 {
 				t.Errorf("value %v, want the observed value 42", a.Value)
 			}
-			if a.Statistic != StatisticMovingAverage || a.StatisticValue == nil || *a.StatisticValue != ma {
-				t.Errorf("statistic %q = %v, want %s = %v", a.Statistic, a.StatisticValue, StatisticMovingAverage, ma)
+			if a.Statistic != StatisticLevelCUSUM || a.StatisticValue == nil || *a.StatisticValue != 10 {
+				t.Errorf("statistic %q = %v, want %s = 10, the sum that set the record", a.Statistic, a.StatisticValue, StatisticLevelCUSUM)
+			}
+			if r := a.Expected; *a.StatisticValue <= r.Upper || r.Lower != -r.Upper {
+				t.Errorf("sum %v with expected range %v, want the sum beyond ± the previous record", *a.StatisticValue, r)
+			}
+			if want := fmt.Sprintf("moving average %s", formatValue(ma)); !strings.Contains(a.Message, want) {
+				t.Errorf("message %q does not give the %s", a.Message, want)
 			}
 		})
 	}
