@@ -275,32 +275,51 @@ func parseContextFlag(pairs []string) (map[string]string, error) {
 }
 
 func (a *app) newAnomalyEvaluateCommand() *cobra.Command {
-	var dataDir, windows, format string
+	var dataDir, windows, configFile, format string
 	cmd := &cobra.Command{
-		Use:   "evaluate --data DIR --windows windows.json",
+		Use:   "evaluate --data DIR --windows windows.json [--config config.json]",
 		Short: "Score the detector on labelled series with window-based scoring",
-		Long: `Run the detector, with its default config, over every series listed in a
-windows file (a JSON object from series path to labelled anomaly windows)
-and report precision, recall, detection delay and the window score in the
-standard, low-false-positive and low-false-negative profiles, per file and
-in total. It runs in this process and needs no daemon.
+		Long: `Run the detector over every series listed in a windows file (a JSON object
+from series path to labelled anomaly windows) and report precision, recall,
+detection delay and the window score in the standard, low-false-positive
+and low-false-negative profiles, per file and in total. It runs in this
+process and needs no daemon.
+
+Without --config the detector runs with the config of the published NAB
+figures: the plugin's defaults with "enable_seasonal": true,
+"seasonal_period": "auto" and "spike_threshold": -1. --config takes the
+same JSON object as "mockforged plugins configure anomaly-detector", so
+you can score the config you run; "{}" scores the plugin's defaults. The
+output starts with the config used.
 
 The delay of a detected window is measured from the window's centre, where
 the labelled anomaly is taken to start, to the earliest detection in the
 window, in rows and in time. A negative delay is a detection before the
 centre. In -o json, mean_delay_seconds and each file's delays_seconds give
 the delays in seconds (mean_delay and delays are in nanoseconds).`,
-		Example: "  mockforged anomaly evaluate --data nab/data --windows nab/windows.json",
-		Args:    cobra.NoArgs,
+		Example: "  mockforged anomaly evaluate --data nab/data --windows nab/windows.json\n" +
+			"  mockforged anomaly evaluate --data nab/data --windows nab/windows.json --config detector.json",
+		Args: cobra.NoArgs,
 		RunE: a.action(func(*cobra.Command, []string) error {
 			start := time.Now()
-			report, err := evaluate.Evaluate(dataDir, windows, evaluate.Options{Detector: evaluate.DefaultDetector()})
+			cfg, err := evaluateConfig(configFile)
 			if err != nil {
 				return err
 			}
-			if format == formatJSON {
-				return writeJSON(a.out, newEvaluateReportJSON(report))
+			report, err := evaluate.Evaluate(dataDir, windows, evaluate.Options{Detector: cfg})
+			if err != nil {
+				return err
 			}
+			shown, err := json.Marshal(cfg.WithDefaults())
+			if err != nil {
+				return fmt.Errorf("encode the detector config: %w", err)
+			}
+			if format == formatJSON {
+				out := newEvaluateReportJSON(report)
+				out.Config = shown
+				return writeJSON(a.out, out)
+			}
+			fmt.Fprintf(a.out, "detector config: %s\n", shown)
 			if err := report.Print(a.out); err != nil {
 				return err
 			}
@@ -310,10 +329,29 @@ the delays in seconds (mean_delay and delays are in nanoseconds).`,
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "", "directory the series paths in the windows file are relative to (required)")
 	cmd.Flags().StringVar(&windows, "windows", "", "JSON file of labelled anomaly windows per series (required)")
+	cmd.Flags().StringVar(&configFile, "config", "", "JSON file of the detector config, as the anomaly-detector plugin takes it (default: the config of the published NAB figures)")
 	_ = cmd.MarkFlagRequired("data")
 	_ = cmd.MarkFlagRequired("windows")
 	addOutputFlag(cmd.Flags(), &format, formatText, formatJSON)
 	return cmd
+}
+
+// evaluateConfig returns the detector config of evaluate: the one in file,
+// checked as the anomaly-detector plugin checks its config, or
+// evaluate.DefaultDetector when file is empty.
+func evaluateConfig(file string) (detect.Config, error) {
+	if file == "" {
+		return evaluate.DefaultDetector(), nil
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return detect.Config{}, fmt.Errorf("read the detector config: %w", err)
+	}
+	cfg, err := anomaly.ParseConfig(raw)
+	if err != nil {
+		return detect.Config{}, fmt.Errorf("%s: %w", file, err)
+	}
+	return cfg.Config, nil
 }
 
 // maxListedAnomalies bounds the anomalies that the text output of ingest
@@ -349,6 +387,9 @@ type evaluateReportJSON struct {
 	// MeanDelaySeconds is Report.MeanDelay in seconds. mean_delay stays in
 	// nanoseconds, as time.Duration encodes it, for existing readers.
 	MeanDelaySeconds float64 `json:"mean_delay_seconds"`
+	// Config is the detector config that the series ran with, defaults
+	// filled in.
+	Config json.RawMessage `json:"config"`
 }
 
 // evaluateFileJSON is one file of evaluateReportJSON.

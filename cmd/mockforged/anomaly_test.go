@@ -698,6 +698,64 @@ func TestAnomalyEvaluateDelayInSeconds(t *testing.T) {
 	}
 }
 
+// TestAnomalyEvaluateConfig checks that evaluate scores the config given
+// with --config, shows the config it used, and rejects an invalid one with
+// the file and the key.
+func TestAnomalyEvaluateConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "spike.csv"), []byte(latencyCSV(0, 400, 300, -1, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	windows := writeFile(t, "windows.json", `{"spike.csv": [["2026-01-05 04:40:00.000000", "2026-01-05 05:10:00.000000"]]}`)
+	config := func(res cliResult) map[string]any {
+		t.Helper()
+		var doc struct {
+			Config map[string]any `json:"config"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+			t.Fatalf("stdout is not JSON: %v\n%s", err, res.stdout)
+		}
+		return doc.Config
+	}
+
+	res := runCLI(t, "", "anomaly", "evaluate", "--data", dir, "--windows", windows, "-o", "json")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr %s", res.code, res.stderr)
+	}
+	if got := config(res); got["seasonal_period"] != "auto" || got["spike_threshold"] != -1.0 {
+		t.Errorf("config without --config %v, want the NAB config (seasonal_period auto, spike_threshold -1)", got)
+	}
+
+	own := writeFile(t, "detector.json", `{"std_dev_threshold": 4, "cooldown_points": 20}`)
+	res = runCLI(t, "", "anomaly", "evaluate", "--data", dir, "--windows", windows, "--config", own, "-o", "json")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr %s", res.code, res.stderr)
+	}
+	got := config(res)
+	if got["std_dev_threshold"] != 4.0 || got["cooldown_points"] != 20.0 || got["spike_threshold"] != 10.0 {
+		t.Errorf("config with --config %v, want std_dev_threshold 4, cooldown_points 20 and the default spike_threshold 10", got)
+	}
+	if _, seasonal := got["seasonal_period"]; seasonal {
+		t.Errorf("config with --config %v has a seasonal_period the file did not set", got)
+	}
+
+	res = runCLI(t, "", "anomaly", "evaluate", "--data", dir, "--windows", windows, "--config", own)
+	if !strings.HasPrefix(res.stdout, "detector config: {") {
+		t.Errorf("text output starts %.80q, want the detector config first", res.stdout)
+	}
+
+	bad := writeFile(t, "bad.json", `{"spike_threshold": 2}`)
+	res = runCLI(t, "", "anomaly", "evaluate", "--data", dir, "--windows", windows, "--config", bad)
+	if res.code == exitOK {
+		t.Fatalf("exit %d for an invalid config, want a failure", res.code)
+	}
+	for _, want := range []string{bad, "invalid spike_threshold 2"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr %q lacks %q", res.stderr, want)
+		}
+	}
+}
+
 // taxiCSV returns the NAB nyc_taxi series when ANOMALY_NAB_DIR names the
 // NAB corpus, and otherwise a series of the same length and shape: 10,320
 // half-hourly rows of a daily cycle.
