@@ -181,16 +181,17 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 // shift is a spike; the trend detector reports the shift.
 func (m *Model) spike(ev *evaluation, x float64) (candidate, bool) {
 	limit := m.cfg.SpikeThreshold
-	if limit <= 0 {
+	z := ev.statZ
+	if ev.seasonal {
+		z = ev.seasonNearZ
+	}
+	if limit <= 0 || math.Abs(z) < limit {
 		return candidate{}, false
 	}
 	b := m.st.Baseline
-	c, z := rangeCandidate(TypeStatistical, x, b.Center, b.scale(), m.k), ev.statZ
+	c := rangeCandidate(TypeStatistical, x, b.Center, b.scale(), m.k)
 	if ev.seasonal {
-		c, z = rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k), ev.seasonNearZ
-	}
-	if math.Abs(z) < limit {
-		return candidate{}, false
+		c = rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k)
 	}
 	center, spread := (c.expected.Lower+c.expected.Upper)/2, (c.expected.Upper-c.expected.Lower)/(2*m.k)
 	if math.Abs(m.st.Points.Back(0)-center) >= limit*spread {
