@@ -4,7 +4,11 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"reflect"
+	"strings"
 
 	"github.com/mockforge/mockforged/builtin/anomaly/detect"
 )
@@ -24,6 +28,30 @@ type Config struct {
 	MaxMetrics int `json:"max_metrics,omitempty"`
 }
 
+// explainConfigError returns what is wrong with the config raw, which the
+// decoder rejected with err: the key and what it takes, rather than the Go
+// type that the decoder names.
+func explainConfigError(raw json.RawMessage, err error) string {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Sprintf("%v: write one JSON object, such as {\"sensitivity\": 0.8}", err)
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) > 0 && trimmed[0] != '{' {
+		return fmt.Sprintf("expected a JSON object such as {\"sensitivity\": 0.8}, found %s", describeJSON(trimmed))
+	}
+	fe := checkJSON(trimmed, reflect.TypeFor[Config](), "", "")
+	if fe == nil {
+		return err.Error()
+	}
+	// A key whose own parser rejected it, such as seasonal_period, has a
+	// message that names the key already.
+	if key, msg, ok := strings.Cut(fe.msg, " "); ok && strings.HasPrefix(msg, "invalid "+key) {
+		return msg
+	}
+	return fe.msg
+}
+
 // ParseConfig decodes a config object strictly, fills in defaults and
 // validates it.
 func ParseConfig(raw json.RawMessage) (Config, error) {
@@ -32,7 +60,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
-			return Config{}, fmt.Errorf("invalid anomaly-detector config: %w", err)
+			return Config{}, fmt.Errorf("invalid anomaly-detector config: %s", explainConfigError(raw, err))
 		}
 	}
 	cfg.Config = cfg.Config.WithDefaults()

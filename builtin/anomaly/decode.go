@@ -278,7 +278,12 @@ func unknownField(path, key string, fields []structField, op string) *fieldError
 	for i, f := range fields {
 		names[i] = f.name
 	}
-	if path == "" {
+	switch {
+	case path == "" && op == "":
+		// The plugin's config, which no operation names.
+		return &fieldError{point: -1, msg: fmt.Sprintf(
+			"unknown key %q: the valid keys are %s (the plugin's README describes each)", key, joinList(names, "and"))}
+	case path == "":
 		return &fieldError{point: -1, msg: fmt.Sprintf(
 			"unknown parameter %q for operation %s: the valid parameters are %s (the plugin's README describes each)",
 			key, op, joinList(names, "and"))}

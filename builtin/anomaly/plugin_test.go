@@ -353,8 +353,13 @@ func TestConfigValidation(t *testing.T) {
 	}{
 		{`{"sensitivity": 2}`, "invalid sensitivity 2"},
 		{`{"moving_average_window": 5000}`, "invalid moving_average_window"},
-		{`{"std_dev_threshhold": 3}`, "unknown field"},
+		{`{"std_dev_threshhold": 3}`, `unknown key "std_dev_threshhold": the valid keys are std_dev_threshold,`},
 		{`{"enable_seasonal": true}`, "missing seasonal_period"},
+		{`{"spike_threshold": "abc"}`, `spike_threshold must be a number such as 12.5, not the string "abc"`},
+		{`{"spike_threshold": 2}`, "invalid spike_threshold 2: must be between 3 and 1000"},
+		{`{"seasonal_period": "weekly"}`, `anomaly-detector config: invalid seasonal_period "weekly": use a whole number`},
+		{`[1]`, "expected a JSON object such as"},
+		{`{"sensitivity":`, "write one JSON object"},
 	}
 	for _, tt := range tests {
 		err := p.ValidateConfig(context.Background(), json.RawMessage(tt.config))

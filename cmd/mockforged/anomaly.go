@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -338,7 +339,7 @@ the delays in seconds (mean_delay and delays are in nanoseconds).`,
 
 // evaluateConfig returns the detector config of evaluate: the one in file,
 // checked as the anomaly-detector plugin checks its config, or
-// evaluate.DefaultDetector when file is empty.
+// evaluate.DefaultDetector when no file is given.
 func evaluateConfig(file string) (detect.Config, error) {
 	if file == "" {
 		return evaluate.DefaultDetector(), nil
@@ -346,6 +347,9 @@ func evaluateConfig(file string) (detect.Config, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return detect.Config{}, fmt.Errorf("read the detector config: %w", err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return detect.Config{}, fmt.Errorf("%s is empty: write a JSON object of detector settings, or {} for the plugin's defaults", file)
 	}
 	cfg, err := anomaly.ParseConfig(raw)
 	if err != nil {

@@ -744,6 +744,12 @@ func TestAnomalyEvaluateConfig(t *testing.T) {
 		t.Errorf("text output starts %.80q, want the detector config first", res.stdout)
 	}
 
+	empty := writeFile(t, "empty.json", "\n")
+	res = runCLI(t, "", "anomaly", "evaluate", "--data", dir, "--windows", windows, "--config", empty)
+	if res.code == exitOK || !strings.Contains(res.stderr, empty+" is empty") {
+		t.Errorf("exit %d, stderr %q for an empty config file, want a failure saying it is empty", res.code, res.stderr)
+	}
+
 	bad := writeFile(t, "bad.json", `{"spike_threshold": 2}`)
 	res = runCLI(t, "", "anomaly", "evaluate", "--data", dir, "--windows", windows, "--config", bad)
 	if res.code == exitOK {

@@ -145,8 +145,9 @@ type Anomaly struct {
 	Type     Type     `json:"type"`
 	// Message is a one-line summary for humans.
 	Message string `json:"message"`
-	// Context is the caller's context, copied unchanged.
-	Context map[string]string `json:"context,omitempty"`
+	// Context is the caller's context, copied unchanged; empty when the
+	// caller gave none.
+	Context map[string]string `json:"context"`
 	// Metrics lists the metrics of a collective anomaly.
 	Metrics []string `json:"metrics,omitempty"`
 }

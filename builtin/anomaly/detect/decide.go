@@ -118,10 +118,13 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 		trendPending = sustained && math.Abs(ev.trendZ) >= m.k && st.Trend.pending(ts.UnixNano(), ev.trendZ > 0)
 	}
 	if spike, ok := m.spike(ev, x); ok && (st.Cooldown == 0 || math.Abs(spike.z) > st.LastDeviation) {
+		a := m.newAnomaly(ts, spike, score, ctx)
+		a.Message += fmt.Sprintf(": a spike of at least spike_threshold (%g) standard deviations", m.cfg.SpikeThreshold)
 		if st.Cooldown > 0 {
 			st.Cooldown--
+			a.Message += fmt.Sprintf(", farther than the anomaly of %.1f that started the cooldown", st.LastDeviation)
 		}
-		return m.raise(m.newAnomaly(ts, spike, score, ctx))
+		return m.raise(a)
 	}
 	if st.Cooldown > 0 {
 		st.Cooldown--
@@ -149,6 +152,10 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	if m.seasonalAlone(ev) {
 		return m.raise(m.newAnomaly(ts, rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k), score, ctx))
 	}
+	// NOTE: a long drift can be reported again after this record, by the
+	// moving average or as a novelty: the baseline follows the drift, so
+	// the record's excursion ends (see shiftState.settle) while the drift
+	// goes on.
 	if ev.shift && score >= shiftMinScore && st.Shift.isRecord(ev.shiftUp, ev.shiftDown, st.N, m.cfg.BaselineWindow) {
 		return m.raise(m.shiftAnomaly(ts, x, ev, score, ctx))
 	}
@@ -495,10 +502,9 @@ func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
+// copyContext returns a copy of ctx, empty rather than nil, so that every
+// anomaly carries a context object.
 func copyContext(ctx map[string]string) map[string]string {
-	if len(ctx) == 0 {
-		return nil
-	}
 	out := make(map[string]string, len(ctx))
 	for k, v := range ctx {
 		out[k] = v

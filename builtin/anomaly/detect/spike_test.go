@@ -3,16 +3,17 @@ package detect
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
 
 // spikySeries returns n points of N(100, 5) with a spike of size standard
-// deviations every every points, and the spikes' indices.
-func spikySeries(seed uint64, n, every int, size float64) ([]float64, []int) {
+// deviations every period points, and the spikes' indices.
+func spikySeries(seed uint64, n, period int, size float64) ([]float64, []int) {
 	values := noisy(seed, n, 100, 5)
 	var spikes []int
-	for i := every; i < n; i += every {
+	for i := period; i < n; i += period {
 		values[i] += size * 5
 		spikes = append(spikes, i)
 	}
@@ -55,6 +56,9 @@ func TestModelRecurringSpikes(t *testing.T) {
 					t.Errorf("anomalies at %v besides the spikes, want at most one", other)
 				}
 				for _, i := range flagged {
+					if a := results[i].Anomaly; spikeThreshold == 0 && i > spikes[0] && !strings.Contains(a.Message, "a spike of at least spike_threshold (10)") {
+						t.Errorf("spike at %d: message %q does not name the spike rule", i, a.Message)
+					}
 					if a := results[i].Anomaly; a.Type != TypeStatistical || a.Deviation < tt.size-4 {
 						t.Errorf("spike at %d: %s with deviation %.1f, want a statistical outlier of %g standard deviations give or take the noise", i, a.Type, a.Deviation, tt.size)
 					}
@@ -88,8 +92,11 @@ func TestModelSpikeBreaksCooldown(t *testing.T) {
 				t.Fatalf("first point of %g standard deviations not flagged: the test needs its cooldown", tt.first)
 			}
 			if got := results[1060].IsAnomaly; got != tt.wantAlert {
-				t.Errorf("spike of %g standard deviations 60 points after an alert of %.1f: anomaly %v, want %v",
+				t.Fatalf("spike of %g standard deviations 60 points after an alert of %.1f: anomaly %v, want %v",
 					tt.second, results[1000].Anomaly.Deviation, got, tt.wantAlert)
+			}
+			if tt.wantAlert && !strings.Contains(results[1060].Anomaly.Message, "farther than the anomaly of") {
+				t.Errorf("message %q does not say that the spike broke the cooldown", results[1060].Anomaly.Message)
 			}
 		})
 	}
