@@ -115,7 +115,8 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 			z = 0 // not a shift yet: wait for the moving average to confirm it
 		}
 		st.Trend.step(z, m.k)
-		trendPending = sustained && math.Abs(ev.trendZ) >= m.k && st.Trend.pending(ts.UnixNano(), ev.trendZ > 0)
+		trendPending = sustained && math.Abs(ev.trendZ) >= m.k && st.Trend.pending(ts.UnixNano(), ev.trendZ > 0) &&
+			!m.sameLevelShift(ev, ev.trendZ > 0)
 	}
 	if spike, ok := m.spike(ev, x); ok && (st.Cooldown == 0 || math.Abs(spike.z) > st.LastDeviation) {
 		a := m.newAnomaly(ts, spike, score, ctx)
@@ -152,11 +153,8 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 	if m.seasonalAlone(ev) {
 		return m.raise(m.newAnomaly(ts, rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k), score, ctx))
 	}
-	// NOTE: a long drift can be reported again after this record, by the
-	// moving average or as a novelty: the baseline follows the drift, so
-	// the record's excursion ends (see shiftState.settle) while the drift
-	// goes on.
-	if ev.shift && score >= shiftMinScore && st.Shift.isRecord(ev.shiftUp, ev.shiftDown, st.N, m.cfg.BaselineWindow) {
+	if ev.shift && score >= shiftMinScore && st.Shift.isRecord(ev.shiftUp, ev.shiftDown, st.N, m.cfg.BaselineWindow) &&
+		!m.sameLevelShift(ev, ev.shiftUp > ev.shiftDown) {
 		return m.raise(m.shiftAnomaly(ts, x, ev, score, ctx))
 	}
 	if ev.volShift && score >= volatilityShiftMinScore &&
@@ -259,19 +257,55 @@ func (m *Model) raise(a *Anomaly) (bool, *Anomaly) {
 	case a.Type != TypeTrend || a.Statistic == StatisticMeanAbsoluteChange || a.Statistic == StatisticVolatilityCUSUM:
 	case a.Statistic == StatisticLevelCUSUM:
 		// A level shift record: the sum's sign is the shift's side.
-		m.st.Trend.markReported(m.st.LastAlert, *a.StatisticValue > 0)
+		m.markLevelReported(*a.StatisticValue > 0)
 	default:
 		// A trend of the moving average, or a trend named by the score.
 		level := a.Value
 		if a.StatisticValue != nil {
 			level = *a.StatisticValue
 		}
-		m.st.Trend.markReported(m.st.LastAlert, level >= m.st.Baseline.Center)
+		m.markLevelReported(level >= m.st.Baseline.Center)
 	}
 	if m.cfg.CooldownPoints > 0 {
 		m.st.Cooldown = m.cfg.CooldownPoints
 	}
 	return true, a
+}
+
+// markLevelReported records that the level's shift upward (or downward)
+// has been reported as a trend.
+func (m *Model) markLevelReported(upward bool) {
+	t := &m.st.Trend
+	t.markReported(m.st.LastAlert, upward)
+	t.LevelSide = 1
+	if !upward {
+		t.LevelSide = -1
+	}
+	t.LevelReported = t.Sum / float64(t.Window)
+}
+
+// sameLevelShift reports whether a level shift upward (or downward) at the
+// point of ev continues the one reported last: the level has stayed on
+// that side of the baseline's center since, and the moving average is
+// less than k standard deviations further from the center than at that
+// report. A drift moves the start that the detectors date, and the
+// baseline follows it, so without this a long drift was reported again
+// and again. A drift that goes on is reported again each time its moving
+// average has moved k more standard deviations.
+func (m *Model) sameLevelShift(ev *evaluation, upward bool) bool {
+	t := &m.st.Trend
+	dir := 1
+	if !upward {
+		dir = -1
+	}
+	if t.LevelSide != dir {
+		return false
+	}
+	if !ev.trend {
+		return true
+	}
+	further := (ev.trendMA - t.LevelReported) * float64(dir)
+	return further < m.k*m.st.Baseline.scale()
 }
 
 // bestCandidate returns the detector with the largest |z| among those with

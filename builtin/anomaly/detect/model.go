@@ -152,7 +152,11 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 		}
 		if ev.shift {
 			m.st.Shift.commit(tsNano, m.st.N, ev.shiftUp, ev.shiftDown, res.IsAnomaly)
-			m.st.Shift.settle(m.levelZ(&ev))
+			level := m.levelZ(&ev)
+			m.st.Shift.settle(level)
+			if side := m.st.Trend.LevelSide; side != 0 && level*float64(side) <= 0 && m.recentMeanBelow(x, side) {
+				m.st.Trend.LevelSide = 0
+			}
 		}
 		if ev.volShift {
 			m.st.VolatilityShift.commit(tsNano, m.st.N, ev.volShiftUp, ev.volShiftDown, res.IsAnomaly)
@@ -160,6 +164,18 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 	}
 	m.update(tsNano, x, res.IsAnomaly)
 	return res
+}
+
+// recentMeanBelow reports whether the mean of x and the points before it,
+// over three moving-average windows, lies on the other side of the
+// baseline's center than side.
+func (m *Model) recentMeanBelow(x float64, side int) bool {
+	n := min(3*m.cfg.MovingAverageWindow, m.st.Points.Len+1)
+	sum := x
+	for i := range n - 1 {
+		sum += m.st.Points.Back(i)
+	}
+	return (sum/float64(n)-m.st.Baseline.Center)*float64(side) <= 0
 }
 
 // CheckOrder returns an error when ts is earlier than the newest point.

@@ -308,3 +308,30 @@ func TestModelBurstNotReportedAsShift(t *testing.T) {
 		})
 	}
 }
+
+// TestModelLongDriftReportedOnce checks that a drift of 3 standard
+// deviations over 600 points, which the baseline partly follows, raises
+// one trend anomaly, not one each time a detector dates a new start.
+func TestModelLongDriftReportedOnce(t *testing.T) {
+	for _, seed := range []uint64{60, 61, 62, 63, 64} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			values := noisy(seed, 2600, 100, 5)
+			for i := 1200; i < len(values); i++ {
+				values[i] += 15 * float64(min(i-1200, 600)) / 600
+			}
+			results := feed(t, newTestModel(t, Config{}), values)
+			var trends []int
+			for _, i := range anomalyIndices(results) {
+				if i >= 1200 && results[i].Anomaly.Type == TypeTrend {
+					trends = append(trends, i)
+				}
+			}
+			if len(trends) != 1 {
+				for _, i := range trends {
+					t.Logf("point %d: %s", i, results[i].Anomaly.Message)
+				}
+				t.Errorf("trend anomalies at %v for one drift, want exactly one", trends)
+			}
+		})
+	}
+}

@@ -16,6 +16,13 @@ type trendState struct {
 	Active        bool
 	Direction     int
 	ReportedStart int64
+	// LevelSide is the side (+1 above, -1 below) of the newest level shift
+	// reported as a trend. It returns to 0 once both the moving average and
+	// the mean of the last three moving-average windows are back at the
+	// baseline's center or beyond it. LevelReported is the moving average
+	// at that report.
+	LevelSide     int
+	LevelReported float64
 	// RunStart is the timestamp of the first point of the current run of
 	// points on one side of the baseline, and RunSide that side (+1 or -1).
 	// They are kept only for models encoded before Up and Down existed.
