@@ -33,7 +33,10 @@ type Config struct {
 // type that the decoder names.
 func explainConfigError(raw json.RawMessage, err error) string {
 	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "the JSON ends early: write one complete JSON object, such as {\"sensitivity\": 0.8}"
+	}
+	if errors.As(err, &syntax) {
 		return fmt.Sprintf("%v: write one JSON object, such as {\"sensitivity\": 0.8}", err)
 	}
 	trimmed := bytes.TrimSpace(raw)

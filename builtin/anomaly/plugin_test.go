@@ -359,7 +359,7 @@ func TestConfigValidation(t *testing.T) {
 		{`{"spike_threshold": 2}`, "invalid spike_threshold 2: must be between 3 and 1000"},
 		{`{"seasonal_period": "weekly"}`, `anomaly-detector config: invalid seasonal_period "weekly": use a whole number`},
 		{`[1]`, "expected a JSON object such as"},
-		{`{"sensitivity":`, "write one JSON object"},
+		{`{"sensitivity":`, "the JSON ends early: write one complete JSON object"},
 	}
 	for _, tt := range tests {
 		err := p.ValidateConfig(context.Background(), json.RawMessage(tt.config))

@@ -123,7 +123,7 @@ func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, c
 		a.Message += fmt.Sprintf(": a spike of at least spike_threshold (%g) standard deviations", m.cfg.SpikeThreshold)
 		if st.Cooldown > 0 {
 			st.Cooldown--
-			a.Message += fmt.Sprintf(", farther than the anomaly of %.1f that started the cooldown", st.LastDeviation)
+			a.Message += fmt.Sprintf(", which breaks the cooldown of a nearer anomaly (%.1f standard deviations)", st.LastDeviation)
 		}
 		return m.raise(a)
 	}
@@ -287,11 +287,12 @@ func (m *Model) markLevelReported(upward bool) {
 // sameLevelShift reports whether a level shift upward (or downward) at the
 // point of ev continues the one reported last: the level has stayed on
 // that side of the baseline's center since, and the moving average is
-// less than k standard deviations further from the center than at that
-// report. A drift moves the start that the detectors date, and the
+// less than k spreads further from the center than at that report. The
+// spread is the local level's when that is smaller than the baseline's,
+// which the reported shift has widened. A drift moves the start that the detectors date, and the
 // baseline follows it, so without this a long drift was reported again
 // and again. A drift that goes on is reported again each time its moving
-// average has moved k more standard deviations.
+// average has moved k more spreads.
 func (m *Model) sameLevelShift(ev *evaluation, upward bool) bool {
 	t := &m.st.Trend
 	dir := 1
@@ -305,7 +306,11 @@ func (m *Model) sameLevelShift(ev *evaluation, upward bool) bool {
 		return true
 	}
 	further := (ev.trendMA - t.LevelReported) * float64(dir)
-	return further < m.k*m.st.Baseline.scale()
+	spread := m.st.Baseline.scale()
+	if ev.local {
+		spread = min(spread, ev.localSd)
+	}
+	return further < m.k*spread
 }
 
 // bestCandidate returns the detector with the largest |z| among those with

@@ -95,7 +95,7 @@ func TestModelSpikeBreaksCooldown(t *testing.T) {
 				t.Fatalf("spike of %g standard deviations 60 points after an alert of %.1f: anomaly %v, want %v",
 					tt.second, results[1000].Anomaly.Deviation, got, tt.wantAlert)
 			}
-			if tt.wantAlert && !strings.Contains(results[1060].Anomaly.Message, "farther than the anomaly of") {
+			if tt.wantAlert && !strings.Contains(results[1060].Anomaly.Message, "which breaks the cooldown of a nearer anomaly") {
 				t.Errorf("message %q does not say that the spike broke the cooldown", results[1060].Anomaly.Message)
 			}
 		})
