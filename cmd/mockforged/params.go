@@ -144,7 +144,7 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 // unless data is a single JSON object.
 func checkJSONObject(data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return errors.New(`is empty; it must contain a JSON object such as {"count": 3}`)
+		return errors.New(`is empty; it must contain a JSON object, at least {}`)
 	}
 	if !utf8.Valid(data) {
 		line, column := position(data, invalidUTF8Offset(data))
@@ -156,7 +156,7 @@ func checkJSONObject(data []byte) error {
 		return fmt.Errorf("contains invalid JSON: %s", describeJSONError(data, err))
 	}
 	if _, ok := value.(map[string]any); !ok {
-		return fmt.Errorf(`must contain a JSON object such as {"count": 3}, not %s`, jsonKind(value))
+		return fmt.Errorf(`must contain a JSON object ({...}), not %s`, jsonKind(value))
 	}
 	end := int(decoder.InputOffset())
 	var extra any

@@ -86,7 +86,7 @@ func TestBuildParametersErrors(t *testing.T) {
 		{name: "trailing dot", assignments: []string{"a.=1"}, want: `key "a." has an empty part`, usage: true},
 		{name: "key not UTF-8", assignments: []string{"\xfe=1"}, want: `invalid --param "\xfe=1": it is not valid UTF-8`, usage: true},
 		{name: "value not UTF-8", assignments: []string{"k=a\xff"}, want: `invalid --param "k=a\xff": it is not valid UTF-8`, usage: true},
-		{name: "file is array", file: `[1, 2]`, want: `must contain a JSON object such as {"count": 3}, not an array`},
+		{name: "file is array", file: `[1, 2]`, want: `must contain a JSON object ({...}), not an array`},
 		{name: "file is string", file: `"x"`, want: `not a string`},
 		{name: "file is number", file: `12`, want: `not a number`},
 		{name: "file is null", file: `null`, want: `not null`},
