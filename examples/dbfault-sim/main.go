@@ -4,10 +4,12 @@
 // database-style error. The real database fault injector is the built-in
 // db-fault-injector plugin.
 //
-// Build it and drop the binary into the daemon's plugins directory:
+// Build it under a hidden name in the daemon's plugins directory, which the
+// daemon ignores, and rename it into place, so that the daemon sees the
+// whole file at once (plugins.d/README.md describes the drop protocol):
 //
-//	go build -o /tmp/db-fault-simulator ./examples/dbfault-sim
-//	mv /tmp/db-fault-simulator plugins.d/
+//	go build -o plugins.d/.db-fault-simulator.tmp ./examples/dbfault-sim
+//	mv plugins.d/.db-fault-simulator.tmp plugins.d/db-fault-simulator
 package main
 
 import "github.com/mockforge/mockforged/sdk"
