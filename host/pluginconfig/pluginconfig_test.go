@@ -74,6 +74,49 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// wordingSchema has one property per kind of failure that the messages
+// word themselves, and an anyOf whose alternatives are joined.
+const wordingSchema = `{
+	"type": "object",
+	"additionalProperties": false,
+	"required": ["name"],
+	"properties": {
+		"name": {"type": "string", "minLength": 2},
+		"ratio": {"type": "number", "maximum": 1, "exclusiveMinimum": 0},
+		"mode": {"enum": ["fast", "safe"]},
+		"limit": {"type": "integer", "anyOf": [{"maximum": 0}, {"minimum": 3, "maximum": 1000}]},
+		"period": {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+s$"}]}
+	}
+}`
+
+func TestValidateWording(t *testing.T) {
+	s, err := CompileSchema("p", []byte(wordingSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		config string
+		want   string
+	}{
+		{`{"name": "ab", "ratio": 2}`, "at /ratio: must be at most 1, got 2"},
+		{`{"name": "ab", "ratio": 0}`, "at /ratio: must be greater than 0, got 0"},
+		{`{"name": "ab", "ratio": "half"}`, `at /ratio: must be a number, got "half"`},
+		{`{"name": "a"}`, `at /name: must be at least 2 characters long, got "a"`},
+		{`{"name": "ab", "mode": "slow"}`, `at /mode: must be one of "fast" or "safe", got "slow"`},
+		{`{"name": "ab", "limit": 2}`, "at /limit: must be at most 0, or be at least 3, got 2"},
+		{`{"name": "ab", "limit": 1e4}`, "at /limit: must be at most 0, or be at most 1000, got 1e4"},
+		{`{"name": "ab", "period": "ten"}`, `at /period: must be a whole number, or match the pattern ^[0-9]+s$, got "ten"`},
+		{`{}`, `at /: missing key "name"`},
+		{`{"name": "ab", "colour": 1, "size": 2}`, `at /: unknown keys "colour" and "size": the valid keys are limit, mode, name, period and ratio`},
+	}
+	for _, tc := range tests {
+		err := s.Validate([]byte(tc.config))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%s) = %v, want it to contain %q", tc.config, err, tc.want)
+		}
+	}
+}
+
 func TestCompileSchemaRejectsBrokenSchema(t *testing.T) {
 	if _, err := CompileSchema("p", []byte(`{"type": 12}`)); err == nil || !strings.Contains(err.Error(), "plugin p") {
 		t.Errorf("got %v, want an error naming the plugin", err)

@@ -108,25 +108,13 @@ func (s *Schema) Validate(config []byte) error {
 	if !errors.As(err, &verr) {
 		return fmt.Errorf("validate config: %w", err)
 	}
-	return &InvalidError{Violations: violations(verr)}
+	return &InvalidError{Violations: violations(verr, s.schema, value)}
 }
 
-// violations flattens a validation error into its leaf failures, sorted by
-// pointer so that the output is stable.
-func violations(verr *jsonschema.ValidationError) []Violation {
-	out := verr.BasicOutput()
-	var list []Violation
-	seen := map[Violation]bool{}
-	for _, unit := range out.Errors {
-		if unit.Error == nil {
-			continue
-		}
-		v := Violation{Pointer: unit.InstanceLocation, Message: unit.Error.String()}
-		if !seen[v] {
-			seen[v] = true
-			list = append(list, v)
-		}
-	}
+// violations flattens a validation error of value into its failures (see
+// violationsOf), sorted by pointer so that the output is stable.
+func violations(verr *jsonschema.ValidationError, root *jsonschema.Schema, value any) []Violation {
+	list := violationsOf(verr, root, value)
 	if len(list) == 0 {
 		list = append(list, Violation{Message: verr.Error()})
 	}
