@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/mockforge/mockforged/builtin/anomaly/detect"
@@ -55,6 +56,26 @@ func explainConfigError(raw json.RawMessage, err error) string {
 	return fe.msg
 }
 
+// firstNullKey returns the first key, in sorted order, of the config
+// object raw whose value is null, or "".
+func firstNullKey(raw json.RawMessage) string {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return ""
+	}
+	keys := make([]string, 0, len(obj))
+	for key, value := range obj {
+		if string(bytes.TrimSpace(value)) == "null" {
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	slices.Sort(keys)
+	return keys[0]
+}
+
 // ParseConfig decodes a config object strictly, fills in defaults and
 // validates it.
 func ParseConfig(raw json.RawMessage) (Config, error) {
@@ -64,6 +85,10 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
 			return Config{}, fmt.Errorf("invalid anomaly-detector config: %s", explainConfigError(raw, err))
+		}
+		if key := firstNullKey(raw); key != "" {
+			// The schema rejects null too; a key left out takes its default.
+			return Config{}, fmt.Errorf("invalid anomaly-detector config: %s is null: give a value, or leave the key out for its default", key)
 		}
 	}
 	cfg.Config = cfg.Config.WithDefaults()

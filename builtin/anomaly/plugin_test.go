@@ -360,6 +360,7 @@ func TestConfigValidation(t *testing.T) {
 		{`{"seasonal_period": "weekly"}`, `anomaly-detector config: invalid seasonal_period "weekly": use a whole number`},
 		{`[1]`, "expected a JSON object such as"},
 		{`{"sensitivity":`, "the JSON ends early: write one complete JSON object"},
+		{`{"sensitivity": null}`, "sensitivity is null: give a value, or leave the key out for its default"},
 	}
 	for _, tt := range tests {
 		err := p.ValidateConfig(context.Background(), json.RawMessage(tt.config))
