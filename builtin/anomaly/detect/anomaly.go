@@ -150,6 +150,11 @@ type Anomaly struct {
 	Context map[string]string `json:"context"`
 	// Metrics lists the metrics of a collective anomaly.
 	Metrics []string `json:"metrics,omitempty"`
+	// levelSide is the side (+1 above, -1 below) of the level shift that
+	// the anomaly reports as a trend, or 0 when it reports none. It is
+	// kept apart from Statistic, which a score-only anomaly sets to its
+	// score.
+	levelSide int
 }
 
 // idPrefix makes ids from different processes differ; idCounter makes them

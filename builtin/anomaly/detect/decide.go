@@ -253,23 +253,35 @@ func (m *Model) decideUnscored(ts time.Time, x float64, ctx map[string]string) (
 func (m *Model) raise(a *Anomaly) (bool, *Anomaly) {
 	m.st.LastAlert = a.Timestamp.UnixNano()
 	m.st.LastDeviation = a.Deviation
-	switch {
-	case a.Type != TypeTrend || a.Statistic == StatisticMeanAbsoluteChange || a.Statistic == StatisticVolatilityCUSUM:
-	case a.Statistic == StatisticLevelCUSUM:
-		// A level shift record: the sum's sign is the shift's side.
-		m.markLevelReported(*a.StatisticValue > 0)
-	default:
-		// A trend of the moving average, or a trend named by the score.
-		level := a.Value
-		if a.StatisticValue != nil {
-			level = *a.StatisticValue
-		}
-		m.markLevelReported(level >= m.st.Baseline.Center)
+	if a.levelSide != 0 {
+		m.markLevelReported(a.levelSide > 0)
 	}
 	if m.cfg.CooldownPoints > 0 {
 		m.st.Cooldown = m.cfg.CooldownPoints
 	}
 	return true, a
+}
+
+// levelSide returns the side (+1 above, -1 below) of the level shift that
+// candidate c reports as a trend, or 0 when it reports none: it is no
+// trend, or a change of volatility. A level shift record's sum is signed
+// by its side; a trend of the moving average is on the side of its
+// statistic, or of the value when it has none.
+func (m *Model) levelSide(c candidate) int {
+	if c.typ != TypeTrend || c.statistic == StatisticMeanAbsoluteChange || c.statistic == StatisticVolatilityCUSUM {
+		return 0
+	}
+	level, center := c.value, m.st.Baseline.Center
+	switch c.statistic {
+	case StatisticLevelCUSUM:
+		level, center = c.statisticValue, 0
+	case StatisticMovingAverage:
+		level = c.statisticValue
+	}
+	if level >= center {
+		return 1
+	}
+	return -1
 }
 
 // markLevelReported records that the level's shift upward (or downward)
@@ -464,6 +476,7 @@ func (m *Model) newAnomaly(ts time.Time, c candidate, score float64, ctx map[str
 		Severity:  SeverityFor(dev, m.k),
 		Type:      c.typ,
 		Context:   copyContext(ctx),
+		levelSide: m.levelSide(c),
 	}
 	if c.statistic != "" {
 		a.Statistic = c.statistic

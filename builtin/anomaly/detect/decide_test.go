@@ -157,3 +157,22 @@ func TestModelNoiseAlertsTruthful(t *testing.T) {
 		t.Error("no anomaly raised by the score of the recent window: the test no longer covers it")
 	}
 }
+
+// TestScoreOnlyTrendMarksLevelSide checks that a trend anomaly raised by
+// the score alone, which reports its score as its statistic, marks the
+// side of its moving average as reported, not the side of the score.
+func TestScoreOnlyTrendMarksLevelSide(t *testing.T) {
+	m := newTestModel(t, Config{})
+	feed(t, m, noisy(8, 200, 100, 5))
+	center := m.st.Baseline.Center
+	c := candidate{typ: TypeTrend, z: 2, value: center + 8, recent: true, lead: compTrend,
+		statistic: StatisticMovingAverage, statisticValue: center + 12}
+	a := m.newAnomaly(t0.Add(200*time.Minute), c, 0.8, nil)
+	if a.Statistic != StatisticRecentScore {
+		t.Fatalf("statistic %q, want %s", a.Statistic, StatisticRecentScore)
+	}
+	m.raise(a)
+	if m.st.Trend.LevelSide != 1 {
+		t.Errorf("level side %d after a trend above the baseline, want 1", m.st.Trend.LevelSide)
+	}
+}

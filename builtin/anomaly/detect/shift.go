@@ -181,6 +181,7 @@ func (m *Model) newShiftAnomaly(ts time.Time, start int64, c candidate, score fl
 		Severity:  SeverityFor(dev, m.k),
 		Type:      TypeTrend,
 		Context:   copyContext(ctx),
+		levelSide: m.levelSide(c),
 	}
 	if c.statistic != "" {
 		a.Statistic = c.statistic
