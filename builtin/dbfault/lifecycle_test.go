@@ -70,9 +70,9 @@ func TestReconfigureMovesListener(t *testing.T) {
 	configure(t, p, ProxyConfig{Name: "a", Upstream: echo.addr(), Protocol: ProtocolTCP})
 	oldAddr := proxyAddress(t, p, "a")
 	conn := dial(t, oldAddr)
-	// A dial returns once the kernel has queued the connection; a round
-	// trip makes sure the proxy has accepted it before the old listener
-	// closes, which resets connections still in its queue.
+	// A dial returns once the kernel has queued the connection. Closing the
+	// old listener resets connections still in its queue, so a round trip
+	// first makes sure that the proxy has accepted this one.
 	echoRoundTrip(t, conn, []byte("first"))
 
 	configure(t, p, ProxyConfig{Name: "a", Listen: "127.0.0.2:0", Upstream: echo.addr(), Protocol: ProtocolTCP})

@@ -311,16 +311,16 @@ the delays in seconds (mean_delay and delays are in nanoseconds).`,
 			if err != nil {
 				return err
 			}
-			shown, err := json.Marshal(cfg.WithDefaults())
+			configJSON, err := json.Marshal(cfg.WithDefaults())
 			if err != nil {
 				return fmt.Errorf("encode the detector config: %w", err)
 			}
 			if format == formatJSON {
 				out := newEvaluateReportJSON(report)
-				out.Config = shown
+				out.Config = configJSON
 				return writeJSON(a.out, out)
 			}
-			fmt.Fprintf(a.out, "detector config: %s\n", shown)
+			fmt.Fprintf(a.out, "detector config: %s\n", configJSON)
 			if err := report.Print(a.out); err != nil {
 				return err
 			}

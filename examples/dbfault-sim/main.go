@@ -5,8 +5,8 @@
 // db-fault-injector plugin.
 //
 // Build it under a hidden name in the daemon's plugins directory, which the
-// daemon ignores, and rename it into place, so that the daemon sees the
-// whole file at once (plugins.d/README.md describes the drop protocol):
+// daemon ignores, and rename it into place. The rename makes the whole file
+// appear at once (plugins.d/README.md describes the drop protocol):
 //
 //	go build -o plugins.d/.db-fault-simulator.tmp ./examples/dbfault-sim
 //	mv plugins.d/.db-fault-simulator.tmp plugins.d/db-fault-simulator

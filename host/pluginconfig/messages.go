@@ -78,9 +78,10 @@ func violationsOf(verr *jsonschema.ValidationError, root *jsonschema.Schema, val
 	return list
 }
 
-// requirement words what a failed keyword asks of the value, after "must"
-// ("be at most 1"), or for the keywords about an object's keys the whole
-// problem. root, when not nil, lists the valid keys of an unknown one.
+// requirement returns what a failed keyword requires of the value, worded
+// to follow "must" ("be at most 1"). For the keywords about an object's
+// keys it returns the whole problem, and root, when not nil, supplies the
+// valid keys beside an unknown one.
 func requirement(e *jsonschema.OutputError, root *jsonschema.Schema) string {
 	switch k := e.Kind.(type) {
 	case *kind.Type:
@@ -96,9 +97,9 @@ func requirement(e *jsonschema.OutputError, root *jsonschema.Schema) string {
 	case *kind.MultipleOf:
 		return "be a multiple of " + number(k.Want)
 	case *kind.Enum:
-		return "be one of " + joinOr(mapEach(k.Want, shown))
+		return "be one of " + joinOr(mapEach(k.Want, formatJSON))
 	case *kind.Const:
-		return "be " + shown(k.Want)
+		return "be " + formatJSON(k.Want)
 	case *kind.Pattern:
 		return "match the pattern " + k.Want
 	case *kind.MinLength:
@@ -133,7 +134,7 @@ func got(value any, ptr string) string {
 	if !ok {
 		return ""
 	}
-	return ", got " + shown(v)
+	return ", got " + formatJSON(v)
 }
 
 // lookup resolves a JSON pointer in a decoded JSON value.
@@ -163,8 +164,8 @@ func lookup(value any, ptr string) (any, bool) {
 	return value, true
 }
 
-// shown formats a JSON value for a message, shortened when long.
-func shown(v any) string {
+// formatJSON formats a JSON value for a message, shortened when long.
+func formatJSON(v any) string {
 	if n, ok := v.(json.Number); ok {
 		return n.String()
 	}

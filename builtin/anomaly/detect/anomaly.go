@@ -134,10 +134,11 @@ type Anomaly struct {
 	// tested against.
 	Expected Range `json:"expected_range"`
 	// Deviation is the distance from the baseline in standard deviations of
-	// the tested statistic, capped at MaxDeviation. For a shift record it is
-	// the distance of the moving average (of the mean absolute change, for
-	// the volatility) from its usual level, which sets the severity, and for
-	// a collective anomaly the share of metrics.
+	// the tested statistic, capped at MaxDeviation. For a level shift record
+	// it is the moving average's distance from the baseline's center, and
+	// for a volatility shift record the mean absolute change's distance from
+	// its usual level. Either sets the record's severity. For a collective
+	// anomaly it is the share of metrics.
 	Deviation float64 `json:"deviation_score"`
 	// Score is the calibrated anomaly score of the point, in [0, 1].
 	Score    float64  `json:"anomaly_score"`

@@ -100,10 +100,10 @@ const (
 //
 // Before all of these, the point is an anomaly when it is a spike (see
 // Model.spike). During a cooldown, a spike counts only when it is farther
-// from its expectation than the anomaly that started the cooldown. While an alert cools down, the
-// only other anomaly is the trend of a shift that started at or before
-// that alert, once trendConfirmWindows whole moving-average windows of
-// points after the alert confirm it.
+// from its expectation than the anomaly that started the cooldown. The
+// only other anomaly during a cooldown is the trend of a shift that
+// started at or before that alert, once trendConfirmWindows whole
+// moving-average windows of points after the alert confirm it.
 func (m *Model) decide(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) (bool, *Anomaly) {
 	st := &m.st
 	trendPending := false
@@ -193,16 +193,14 @@ func (m *Model) spike(ev *evaluation, x float64) (candidate, bool) {
 	if limit <= 0 || math.Abs(z) < limit {
 		return candidate{}, false
 	}
-	b := m.st.Baseline
-	c := rangeCandidate(TypeStatistical, x, b.Center, b.scale(), m.k)
+	typ, center, spread := TypeStatistical, m.st.Baseline.Center, m.st.Baseline.scale()
 	if ev.seasonal {
-		c = rangeCandidate(TypeSeasonal, x, ev.seasonMu, ev.seasonSd, m.k)
+		typ, center, spread = TypeSeasonal, ev.seasonMu, ev.seasonSd
 	}
-	center, spread := (c.expected.Lower+c.expected.Upper)/2, (c.expected.Upper-c.expected.Lower)/(2*m.k)
 	if math.Abs(m.st.Points.Back(0)-center) >= limit*spread {
 		return candidate{}, false
 	}
-	return c, true
+	return rangeCandidate(typ, x, center, spread, m.k), true
 }
 
 // seasonalAlone reports whether the point of ev is an anomaly on its
@@ -265,7 +263,7 @@ func (m *Model) raise(a *Anomaly) (bool, *Anomaly) {
 // levelSide returns the side (+1 above, -1 below) of the level shift that
 // candidate c reports as a trend, or 0 when it reports none: it is no
 // trend, or a change of volatility. A level shift record's sum is signed
-// by its side; a trend of the moving average is on the side of its
+// by its side. A trend of the moving average is on the side of its
 // statistic, or of the value when it has none.
 func (m *Model) levelSide(c candidate) int {
 	if c.typ != TypeTrend || c.statistic == StatisticMeanAbsoluteChange || c.statistic == StatisticVolatilityCUSUM {
@@ -297,14 +295,14 @@ func (m *Model) markLevelReported(upward bool) {
 }
 
 // sameLevelShift reports whether a level shift upward (or downward) at the
-// point of ev continues the one reported last: the level has stayed on
-// that side of the baseline's center since, and the moving average is
-// less than k spreads further from the center than at that report. The
-// spread is the local level's when that is smaller than the baseline's,
-// which the reported shift has widened. A drift moves the start that the detectors date, and the
-// baseline follows it, so without this a long drift was reported again
-// and again. A drift that goes on is reported again each time its moving
-// average has moved k more spreads.
+// point of ev continues the one reported last. That is so while the level
+// has stayed on that side of the baseline's center and the moving average
+// is less than k spreads further out than at that report. The spread is
+// the local level's when that is smaller than the baseline's, which the
+// reported shift has widened. A drift moves the start that the detectors
+// date, and the baseline follows it, so without this a long drift was
+// reported again and again. A drift that goes on is reported again each
+// time its moving average has moved k more spreads.
 func (m *Model) sameLevelShift(ev *evaluation, upward bool) bool {
 	t := &m.st.Trend
 	dir := 1

@@ -154,7 +154,7 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 			m.st.Shift.commit(tsNano, m.st.N, ev.shiftUp, ev.shiftDown, res.IsAnomaly)
 			level := m.levelZ(&ev)
 			m.st.Shift.settle(level)
-			if side := m.st.Trend.LevelSide; side != 0 && level*float64(side) <= 0 && m.recentMeanBelow(x, side) {
+			if side := m.st.Trend.LevelSide; side != 0 && level*float64(side) <= 0 && m.recentMeanReturned(x, side) {
 				m.st.Trend.LevelSide = 0
 			}
 		}
@@ -166,10 +166,10 @@ func (m *Model) Observe(ts time.Time, x float64, ctx map[string]string) Result {
 	return res
 }
 
-// recentMeanBelow reports whether the mean of x and the points before it,
-// over three moving-average windows, lies on the other side of the
-// baseline's center than side.
-func (m *Model) recentMeanBelow(x float64, side int) bool {
+// recentMeanReturned reports whether the mean of x and the points before
+// it, over three moving-average windows, is back at the baseline's center
+// or beyond it, away from side.
+func (m *Model) recentMeanReturned(x float64, side int) bool {
 	n := min(3*m.cfg.MovingAverageWindow, m.st.Points.Len+1)
 	sum := x
 	for i := range n - 1 {

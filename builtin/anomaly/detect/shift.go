@@ -110,10 +110,8 @@ func (s *shiftState) isRecord(up, down float64, n int64, warmup int) bool {
 // shiftAnomaly builds the trend anomaly of a shift record at x. It
 // reports the statistic that the record tested, the signed CUSUM, against
 // the range of the previous record on either side. Its deviation is the
-// distance of the moving average from the baseline's center in the
-// baseline's standard deviations, so that its severity grows with the size
-// of the shift; before the trend detector has a moving average, it is x's
-// distance.
+// level's distance from the baseline (see levelZ), so its severity grows
+// with the size of the shift.
 func (m *Model) shiftAnomaly(ts time.Time, x float64, ev *evaluation, score float64, ctx map[string]string) *Anomaly {
 	st := &m.st
 	sum, start, upward := st.Shift.excursion(ts.UnixNano(), ev.shiftUp, ev.shiftDown)
@@ -122,13 +120,11 @@ func (m *Model) shiftAnomaly(ts time.Time, x float64, ev *evaluation, score floa
 		side = "below"
 	}
 	b := st.Baseline
-	z := b.ZScore(x)
 	level := "value " + formatValue(x)
 	if ev.trend {
-		z = (ev.trendMA - b.Center) / b.scale()
 		level = fmt.Sprintf("value %s, moving average %s", formatValue(x), formatValue(ev.trendMA))
 	}
-	a := m.newShiftAnomaly(ts, start, cusumCandidate(x, z, sum, upward, st.Shift.Record, StatisticLevelCUSUM), score, ctx)
+	a := m.newShiftAnomaly(ts, start, cusumCandidate(x, m.levelZ(ev), sum, upward, st.Shift.Record, StatisticLevelCUSUM), score, ctx)
 	r := b.ExpectedRange(m.k)
 	a.Message = fmt.Sprintf("%s severity %s on %s: values have stayed %s the baseline since %s longer or further than ever before (cumulative deviation %.1f, previous maximum %.1f standard deviations); %s, %.1f standard deviations from the baseline's center %s (baseline range %s to %s)",
 		a.Severity, a.Type, a.Metric, side, a.Start.Format(time.RFC3339), sum, st.Shift.Record,

@@ -266,8 +266,8 @@ func TestShiftRecordSeverity(t *testing.T) {
 
 // TestModelBurstNotReportedAsShift checks that a burst that an alert
 // catches at its start, and that ends a few moving-average windows later,
-// raises that one alert and no trend report afterwards, while a shift that
-// lasts is reported as a trend after the alert.
+// raises only that alert. A shift that lasts is reported as a trend after
+// the alert.
 func TestModelBurstNotReportedAsShift(t *testing.T) {
 	const n = 1500
 	tests := []struct {
